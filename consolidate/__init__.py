@@ -1,0 +1,1 @@
+"""consolidate: a server-consolidation capacity planner."""

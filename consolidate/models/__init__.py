@@ -1,0 +1,1 @@
+"""The domain models: traces, hardware, hypervisors, power and sizing."""

@@ -1,0 +1,131 @@
+"""The aligned trace set every stage after the readers works on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Source-server hardware, one entry per row of the trace set (same order).
+
+    Arrays are float64 except ``model`` (str objects) and ``defaulted`` (bool: the server was
+    missing from the inventory, or had no value there, and got the stated default).
+    ``power_idle_w`` / ``power_max_w`` are NaN where unknown.
+    """
+
+    server_ids: np.ndarray
+    cores: np.ndarray
+    threads: np.ndarray
+    ghz: np.ndarray
+    perf: np.ndarray
+    ram_gb: np.ndarray
+    model: np.ndarray
+    power_idle_w: np.ndarray
+    power_max_w: np.ndarray
+    defaulted: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "server_id": self.server_ids,
+                "cores": self.cores,
+                "threads": self.threads,
+                "ghz": self.ghz,
+                "perf": self.perf,
+                "ram_gb": self.ram_gb,
+                "model": self.model,
+                "power_idle_w": self.power_idle_w,
+                "power_max_w": self.power_max_w,
+                "defaulted": self.defaulted,
+            }
+        )
+
+    def take(self, rows: np.ndarray) -> "Inventory":
+        return Inventory(**{k: getattr(self, k)[rows] for k in self.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """What the reader repaired, by rule, and what it warns about.
+
+    ``counts`` maps a repair rule to how many samples (or servers, for inventory rules) it touched;
+    ``samples`` is the number of raw samples read; ``missing_pct`` the share of grid cells that
+    had no sample and were filled.
+    """
+
+    samples: int
+    missing_pct: float
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TraceSet:
+    """Per-server utilisation on one regular UTC grid.
+
+    Attributes
+    ----------
+    server_ids : tuple of str
+        One per row.
+    start : pandas.Timestamp
+        UTC time of the first column.
+    interval_s : int
+        Grid spacing in seconds.
+    cpu_pct : numpy.ndarray
+        float32, C-contiguous, shape (servers, steps): CPU busy as a percentage of all the
+        server's logical CPUs. Percent-only sources are clipped to [0, 100]; sources measured
+        in MHz (Bitbrains) keep demand above the provisioned capacity, so values may exceed 100.
+    mem_gb : numpy.ndarray or None
+        float32 (servers, steps) memory in use, GB, where the source has it.
+    inventory : Inventory
+        Source hardware for each row.
+    quality : QualityReport
+        Repairs and warnings from reading.
+    """
+
+    server_ids: tuple[str, ...]
+    start: pd.Timestamp
+    interval_s: int
+    cpu_pct: np.ndarray
+    mem_gb: np.ndarray | None
+    inventory: Inventory
+    quality: QualityReport
+    source: str = ""
+
+    @property
+    def n_servers(self) -> int:
+        return self.cpu_pct.shape[0]
+
+    @property
+    def n_steps(self) -> int:
+        return self.cpu_pct.shape[1]
+
+    @property
+    def end(self) -> pd.Timestamp:
+        """UTC end of the last interval (exclusive)."""
+        return self.start + pd.Timedelta(seconds=self.interval_s * self.n_steps)
+
+    @property
+    def duration_days(self) -> float:
+        return self.interval_s * self.n_steps / 86400.0
+
+    def timestamps(self) -> pd.DatetimeIndex:
+        return pd.date_range(self.start, periods=self.n_steps, freq=pd.Timedelta(seconds=self.interval_s))
+
+    def steps(self, first: int, stop: int) -> "TraceSet":
+        """The same servers over grid columns ``first:stop`` (for hold-out validation)."""
+        mem = None if self.mem_gb is None else np.ascontiguousarray(self.mem_gb[:, first:stop])
+        return TraceSet(
+            server_ids=self.server_ids,
+            start=self.start + pd.Timedelta(seconds=self.interval_s * first),
+            interval_s=self.interval_s,
+            cpu_pct=np.ascontiguousarray(self.cpu_pct[:, first:stop]),
+            mem_gb=mem,
+            inventory=self.inventory,
+            quality=self.quality,
+            source=self.source,
+        )
