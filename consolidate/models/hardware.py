@@ -130,9 +130,6 @@ def parse_host_spec(text: str) -> HostModel:
                 'e.g. "cores=64,threads=128,ghz=2.6,ram_gb=768,idle_w=200,max_w=600"'
             )
         values[key] = value.strip()
-    missing = [k for k in ("cores", "ghz", "ram_gb", "idle_w", "max_w") if k not in values]
-    if missing:
-        raise InputError(f"--host-spec is missing {', '.join(missing)}; e.g. \"cores=64,ghz=2.6,ram_gb=768,idle_w=200,max_w=600\"")
     nums: dict[str, float] = {}
     for key, value in values.items():
         if key == "name":
@@ -143,6 +140,9 @@ def parse_host_spec(text: str) -> HostModel:
             raise InputError(f"--host-spec: {key}={value!r} is not a number") from None
         if not np.isfinite(nums[key]) or nums[key] <= 0:
             raise InputError(f"--host-spec: {key}={value} must be a positive number")
+    missing = [k for k in ("cores", "ghz", "ram_gb", "idle_w", "max_w") if k not in values]
+    if missing:
+        raise InputError(f"--host-spec is missing {', '.join(missing)}; e.g. \"cores=64,ghz=2.6,ram_gb=768,idle_w=200,max_w=600\"")
     cores = nums["cores"]
     threads = nums.get("threads", cores)
     if cores != int(cores) or threads != int(threads) or threads < cores:

@@ -1,0 +1,194 @@
+"""From a reader's raw samples to a :class:`TraceSet`: clip, grid, fill, inventory, warnings.
+
+Every reader returns :class:`Samples` (one entry per raw sample, any order); :func:`assemble`
+applies the same stated rules to all of them and counts each repair in the QualityReport.
+Counts named ``*_clipped``, ``cpu_above_capacity`` and ``duplicates_merged`` are raw samples;
+``gaps_filled``, ``late_start_filled``, ``early_stop_filled`` and ``mem_filled`` are grid cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from consolidate.errors import InputError
+from consolidate.io.grid import NS_PER_S, detect_interval_s, grid_shape, to_grid
+from consolidate.io.inventory import align_inventory, name_list, read_inventory
+from consolidate.models.trace import QualityReport, TraceSet
+
+#: Traces shorter than this cannot show a weekly cycle.
+WEEK_DAYS = 7.0
+
+#: A server whose own samples span less than this share of the grid is mostly filled: warned.
+SHORT_SPAN_SHARE = 0.5
+
+
+@dataclass
+class Samples:
+    """Raw samples as a reader found them.
+
+    ``codes[i]`` indexes ``server_ids``; ``time_ns`` is UTC; ``cpu`` is a percentage of the
+    server's logical CPUs (``cpu_unit == "pct"``) or MHz (``"mhz"``, turned into a percentage of
+    the inventory's ``cores x ghz`` once that is known); ``mem`` is GB or percent of the
+    inventory's RAM (``mem_unit``). NaN marks an empty cell. ``derived_inventory`` holds hardware
+    read from the trace files; ``start_ns`` / ``end_ns`` (exclusive) / ``interval_s`` give the
+    span and spacing where the format defines them (a PlanetLab day).
+    """
+
+    server_ids: list[str]
+    codes: np.ndarray
+    time_ns: np.ndarray
+    cpu: np.ndarray
+    cpu_unit: str = "pct"
+    mem: np.ndarray | None = None
+    mem_unit: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    derived_inventory: pd.DataFrame | None = None
+    start_ns: int | None = None
+    end_ns: int | None = None
+    interval_s: int | None = None
+
+
+def assemble(
+    samples: Samples,
+    *,
+    fmt: str,
+    path: Path,
+    inventory: str | Path | pd.DataFrame | None = None,
+    interval_s: int | None = None,
+) -> TraceSet:
+    """Grid, repair and count ``samples``; attach the inventory in trace row order.
+
+    ``TraceSet.source`` is ``"<fmt>:<path>"``. Servers are sorted by id. A server without a
+    single usable value is dropped, counted (``servers_dropped_no_samples``) and named in a
+    warning; if no server has one, InputError.
+    """
+    if len(samples.codes) == 0:
+        raise InputError(f"{path}: holds no samples; check that the files are not empty")
+    user_inventory = None if inventory is None else read_inventory(inventory)
+    counts = dict(samples.counts)
+    order = np.argsort(np.asarray(samples.server_ids, dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    codes = np.ascontiguousarray(rank[samples.codes])
+    all_ids = [samples.server_ids[i] for i in order]
+    n_all = len(all_ids)
+
+    cpu = samples.cpu
+    counts["cpu_empty_values"] = int(np.count_nonzero(np.isnan(cpu)))
+    _clip(cpu, counts, "cpu", upper=100.0 if samples.cpu_unit == "pct" else None)
+    mem = samples.mem
+    if mem is not None:
+        counts["mem_empty_values"] = int(np.count_nonzero(np.isnan(mem)))
+        _clip(mem, counts, "mem", upper=100.0 if samples.mem_unit == "pct" else None)
+
+    time_ns = samples.time_ns
+    interval_s = _interval(interval_s, samples, codes, n_all)
+    interval_ns = interval_s * NS_PER_S
+    first_ns, last_ns = int(time_ns.min()), int(time_ns.max())
+    start_ns = first_ns - first_ns % interval_ns
+    if samples.start_ns is not None:
+        start_ns = min(start_ns, samples.start_ns)
+    if samples.end_ns is not None:
+        last_ns = max(last_ns, samples.end_ns - 1)
+    n_steps = grid_shape(n_all, start_ns, last_ns, interval_s)
+    cpu_grid = to_grid(codes, time_ns, cpu, n_all, start_ns, interval_s, n_steps)
+
+    keep = cpu_grid.samples > 0
+    warnings: list[str] = []
+    if not keep.any():
+        raise InputError(f"{path}: no server has a usable CPU value; check the cpu column")
+    dropped = [s for s, k in zip(all_ids, keep) if not k]
+    counts["servers_dropped_no_samples"] = len(dropped)
+    if dropped:
+        warnings.append(f"left out {len(dropped)} server(s) without a single usable CPU value: {name_list(dropped)}")
+    server_ids = tuple(s for s, k in zip(all_ids, keep) if k)
+    derived = samples.derived_inventory
+    if derived is not None:
+        derived = derived[derived["server_id"].isin(server_ids)]
+    inv, inv_counts, inv_warnings = align_inventory(server_ids, user_inventory, derived)
+    counts.update(inv_counts)
+    warnings += inv_warnings
+
+    cpu_pct = _rows(cpu_grid.values, keep)
+    if samples.cpu_unit == "mhz":
+        capacity_mhz = (inv.cores * inv.ghz * 1000.0).astype(np.float64)
+        by_code = np.full(n_all, np.inf)
+        by_code[keep] = capacity_mhz
+        counts["cpu_above_capacity"] = int(np.count_nonzero(cpu > by_code[codes]))
+        cpu_pct = np.ascontiguousarray(cpu_pct / (capacity_mhz / 100.0)[:, None], dtype=np.float32)
+
+    for name, per_row in (
+        ("duplicates_merged", cpu_grid.merged),
+        ("gaps_filled", cpu_grid.gaps),
+        ("late_start_filled", cpu_grid.late),
+        ("early_stop_filled", cpu_grid.early),
+    ):
+        counts[name] = int(per_row[keep].sum())
+    missing_pct = 100.0 * float(cpu_grid.filled[keep].sum()) / cpu_pct.size
+
+    mem_gb = None
+    if mem is not None:
+        mem_grid = to_grid(codes, time_ns, mem, n_all, start_ns, interval_s, n_steps)
+        mem_gb = _rows(mem_grid.values, keep)
+        counts["mem_filled"] = int(mem_grid.filled[keep].sum())
+        if samples.mem_unit == "pct":
+            mem_gb = np.ascontiguousarray(mem_gb * (inv.ram_gb / 100.0)[:, None], dtype=np.float32)
+        blank = mem_grid.samples[keep] == 0
+        counts["mem_servers_without_values"] = int(blank.sum())
+        if blank.any():
+            mem_gb[blank] = inv.ram_gb[blank, None].astype(np.float32)
+            names = list(np.asarray(server_ids, dtype=object)[blank])
+            warnings.append(f"{len(names)} server(s) have no memory value; their use is taken as their whole RAM: {name_list(names)}")
+
+    duration_days = n_steps * interval_s / 86400.0
+    if duration_days < WEEK_DAYS:
+        warnings.append(f"the traces cover {duration_days:.1f} days, less than {WEEK_DAYS:g}: weekly patterns cannot be seen")
+    span_steps = n_steps - cpu_grid.late[keep] - cpu_grid.early[keep]
+    short = np.flatnonzero(span_steps < SHORT_SPAN_SHARE * n_steps)
+    if short.size:
+        names = [server_ids[i] for i in short[np.argsort(span_steps[short], kind="stable")]]
+        warnings.append(
+            f"{len(names)} server(s) have samples over less than {SHORT_SPAN_SHARE:.0%} of the time span, the rest "
+            f"filled from their first or last value (shortest first): {name_list(names)}"
+        )
+
+    quality = QualityReport(samples=int(len(samples.codes)), missing_pct=missing_pct, counts=counts, warnings=tuple(warnings))
+    return TraceSet(
+        server_ids=server_ids,
+        start=pd.Timestamp(start_ns, unit="ns", tz="UTC"),
+        interval_s=interval_s,
+        cpu_pct=cpu_pct,
+        mem_gb=mem_gb,
+        inventory=inv,
+        quality=quality,
+        source=f"{fmt}:{path}",
+    )
+
+
+def _clip(values: np.ndarray, counts: dict[str, int], resource: str, upper: float | None) -> None:
+    """Negative values to 0, and above ``upper`` (percent sources) to ``upper``, in place, counted."""
+    below = values < 0
+    counts[f"{resource}_below_0_clipped"] = int(np.count_nonzero(below))
+    values[below] = 0.0
+    if upper is not None:
+        above = values > upper
+        counts[f"{resource}_above_100_clipped"] = int(np.count_nonzero(above))
+        values[above] = upper
+
+
+def _interval(given: int | None, samples: Samples, codes: np.ndarray, n_rows: int) -> int:
+    if given is not None:
+        if isinstance(given, bool) or int(given) != given or given < 1:
+            raise InputError(f"--interval {given!r}: give the grid spacing as a whole number of seconds, e.g. 300")
+        return int(given)
+    if samples.interval_s is not None:
+        return samples.interval_s
+    return detect_interval_s(codes, samples.time_ns, n_rows)
+
+
+def _rows(grid: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    return grid if keep.all() else np.ascontiguousarray(grid[keep])

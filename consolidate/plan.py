@@ -1,0 +1,425 @@
+"""The orchestrator: traces -> demand -> placement -> replay -> figures.
+
+``plan()`` chains the stages the way pvlib's ``ModelChain`` chains its models; the CLI and a
+notebook user get the same :class:`Plan`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from consolidate.errors import InputError
+from consolidate.models import catalog, constants, hypervisor, power, rightsizing
+from consolidate.models.hardware import DEFAULT_SMT_GAIN, HostModel, cpu_demand_ghz, host_cpu_ghz
+from consolidate.models.sizing import DEFAULT_MEM_MARGIN, Demand, check_cpu_policy, check_mem_policy, size_cpu
+from consolidate.models.trace import TraceSet
+from consolidate.simulate import Replay, replay
+from consolidate.solvers import SolveResult, solve
+
+DEFAULT_CPU_TARGET = 0.8
+DEFAULT_MEM_TARGET = 0.9
+DEFAULT_HYPERVISOR = "xen"
+DEFAULT_SIZING = "timeseries"
+DEFAULT_TIME_LIMIT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every assumption a plan is made under (reported in summary.json)."""
+
+    host: HostModel
+    hypervisor: str = DEFAULT_HYPERVISOR
+    smt_gain: float = DEFAULT_SMT_GAIN
+    cpu_target: float = DEFAULT_CPU_TARGET
+    mem_target: float = DEFAULT_MEM_TARGET
+    sizing: str = DEFAULT_SIZING
+    mem_sizing: str = "allocated"
+    mem_margin: float = DEFAULT_MEM_MARGIN
+    retire_idle: bool = False
+    pue: float = constants.DEFAULT_PUE
+    price_per_kwh: float = constants.DEFAULT_PRICE_PER_KWH
+    carbon_g_per_kwh: float = constants.DEFAULT_CARBON_G_PER_KWH
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("cpu_target", "mem_target"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise InputError(f"--{name.replace('_', '-')} {value} is outside (0, 1]; give a fraction such as 0.8")
+        if not 0.0 <= self.smt_gain <= 1.0:
+            raise InputError(f"--smt-gain {self.smt_gain} is outside [0, 1]; the usual figure is 0.15-0.30")
+        if self.mem_margin < 0:
+            raise InputError(f"--mem-margin {self.mem_margin} is negative; give a fraction such as 0.1")
+        if self.pue < 1.0:
+            raise InputError(f"--pue {self.pue} is below 1; a data centre's PUE is 1 or more (average 1.56)")
+        if self.price_per_kwh < 0 or self.carbon_g_per_kwh < 0:
+            raise InputError("--price and --carbon must not be negative")
+        if self.time_limit_s <= 0:
+            raise InputError(f"--time-limit {self.time_limit_s} must be a positive number of seconds")
+        check_cpu_policy(self.sizing)
+        check_mem_policy(self.mem_sizing)
+        hypervisor.get_profile(self.hypervisor)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A consolidation plan and its replay: the tables and figures every report is made from."""
+
+    traces: TraceSet
+    settings: Settings
+    demand: Demand
+    packed: np.ndarray
+    status: np.ndarray
+    vcpus: np.ndarray
+    vm_ram_gb: np.ndarray
+    assignment: np.ndarray
+    result: SolveResult
+    replay: Replay
+    figures: dict = field(default_factory=dict)
+
+    @property
+    def hosts_after(self) -> int:
+        return self.result.n_hosts
+
+    def host_ids(self) -> list[str]:
+        width = max(3, len(str(self.hosts_after)))
+        return [f"host-{i + 1:0{width}d}" for i in range(self.hosts_after)]
+
+    def placement_frame(self) -> pd.DataFrame:
+        """One row per source server: where it goes and what it is packed as."""
+        ids = np.array(self.host_ids() + [""], dtype=object)
+        inv = self.traces.inventory
+        packed_mem = np.full(self.traces.n_servers, np.nan)
+        packed_mem[self.packed] = self.demand.mem_gb
+        placed = self.assignment >= 0
+        return pd.DataFrame(
+            {
+                "server_id": list(self.traces.server_ids),
+                "host_id": ids[self.assignment],
+                "host_model": np.where(placed, self.settings.host.name, ""),
+                "status": self.status,
+                "vcpus": self.vcpus,
+                "ram_gb": np.round(self.vm_ram_gb, 3),
+                "mem_packed_gb": np.round(packed_mem, 3),
+                "cpu_peak_ghz": np.round(self.figures["server_cpu_peak_ghz"], 4),
+                "cpu_mean_ghz": np.round(self.figures["server_cpu_mean_ghz"], 4),
+                "source_cores": inv.cores,
+                "source_threads": inv.threads,
+                "source_ghz": inv.ghz,
+                "source_ram_gb": inv.ram_gb,
+                "inventory_defaulted": inv.defaulted,
+            }
+        )
+
+    def hosts_frame(self) -> pd.DataFrame:
+        """One row per target host: capacity, planned and replayed load."""
+        rep = self.replay
+        util = rep.cpu_util
+        members = np.bincount(self.assignment[self.assignment >= 0], minlength=self.hosts_after)
+        return pd.DataFrame(
+            {
+                "host_id": self.host_ids(),
+                "host_model": self.settings.host.name,
+                "vms": members,
+                "cpu_capacity_ghz": round(rep.cpu_capacity_ghz, 4),
+                "cpu_target_ghz": round(rep.cpu_capacity_ghz * rep.cpu_target, 4),
+                "mem_usable_gb": round(rep.mem_usable_gb, 3),
+                "cpu_planned_peak_pct": np.round(100 * self.result.host_peak_ghz / rep.cpu_capacity_ghz, 2),
+                "cpu_replay_peak_pct": np.round(100 * util.max(axis=1, initial=0.0), 2),
+                "cpu_replay_mean_pct": np.round(100 * util.mean(axis=1), 2),
+                "cpu_over_target_pct": np.round(100 * (util > rep.cpu_target).mean(axis=1), 3),
+                "mem_planned_gb": np.round(rep.mem_gb, 3),
+                "mem_planned_pct": np.round(100 * rep.mem_gb / rep.mem_usable_gb * self.settings.mem_target, 2),
+            }
+        )
+
+    @property
+    def summary(self) -> dict:
+        """The headline figures (the content of summary.json)."""
+        return self.figures["summary"]
+
+
+def _energy_kwh_per_year(curves_w: np.ndarray, util: np.ndarray, interval_s: int) -> float:
+    """IT energy of machines on their curves at ``util`` (fraction), annualised, kWh/yr."""
+    energy_wh = power.energy_wh(curves_w, util, interval_s).sum()
+    duration_h = util.shape[1] * interval_s / 3600.0
+    return float(power.annualise(energy_wh / 1000.0, duration_h))
+
+
+def plan(
+    traces: TraceSet,
+    *,
+    host: HostModel | str | None = None,
+    hypervisor_name: str = DEFAULT_HYPERVISOR,
+    smt_gain: float = DEFAULT_SMT_GAIN,
+    cpu_target: float = DEFAULT_CPU_TARGET,
+    mem_target: float = DEFAULT_MEM_TARGET,
+    sizing: str = DEFAULT_SIZING,
+    mem_sizing: str = "allocated",
+    mem_margin: float = DEFAULT_MEM_MARGIN,
+    retire_idle: bool = False,
+    pue: float = constants.DEFAULT_PUE,
+    price_per_kwh: float = constants.DEFAULT_PRICE_PER_KWH,
+    carbon_g_per_kwh: float = constants.DEFAULT_CARBON_G_PER_KWH,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    seed: int = 0,
+) -> Plan:
+    """Right-size, pack and replay ``traces`` on hosts of one model.
+
+    Parameters
+    ----------
+    traces : the estate, from :func:`consolidate.read_traces`.
+    host : a catalogue name, a :class:`HostModel`, or None for the default model.
+    hypervisor_name : none, xen, kvm, esxi or hyperv (memory reserve, per-VM overhead, CPU overhead).
+    smt_gain : throughput an extra hardware thread adds, share of a core.
+    cpu_target, mem_target : share of host CPU and memory a plan may use, (0, 1].
+    sizing : timeseries, peak or pNN (CPU); mem_sizing : allocated, used-peak or used-pNN.
+    mem_margin : head-room on observed memory use (used-* policies), fraction.
+    retire_idle : leave idle servers (retire candidates) out of the plan.
+    pue, price_per_kwh, carbon_g_per_kwh : facility overhead, electricity price, grid intensity.
+    time_limit_s : wall-clock cap on the solver; seed : makes the plan reproducible.
+    """
+    if host is None:
+        host = catalog.DEFAULT_HOST
+    host_model = catalog.get_host(host) if isinstance(host, str) else host
+    settings = Settings(
+        host=host_model, hypervisor=hypervisor_name, smt_gain=smt_gain, cpu_target=cpu_target,
+        mem_target=mem_target, sizing=sizing, mem_sizing=mem_sizing, mem_margin=mem_margin,
+        retire_idle=retire_idle, pue=pue, price_per_kwh=price_per_kwh, carbon_g_per_kwh=carbon_g_per_kwh,
+        time_limit_s=time_limit_s, seed=seed,
+    )
+    return _plan(traces, settings)
+
+
+def _plan(traces: TraceSet, settings: Settings) -> Plan:
+    inv = traces.inventory
+    host = settings.host
+    profile = hypervisor.get_profile(settings.hypervisor)
+    demand_ghz = cpu_demand_ghz(traces.cpu_pct, inv.cores, inv.threads, inv.ghz, inv.perf, settings.smt_gain)
+    demand32 = np.ascontiguousarray(demand_ghz, dtype=np.float32)
+
+    idle = rightsizing.idle_mask(traces.cpu_pct, _mem_pct(traces))
+    packed = ~idle if settings.retire_idle else np.ones(traces.n_servers, dtype=bool)
+    status = np.where(idle, "retire-candidate", "placed").astype(object)
+
+    core_ghz = host.ghz * host.perf
+    vcpus, vm_ram_gb = rightsizing.right_size(
+        demand_ghz, core_ghz, inv.threads, inv.ram_gb, traces.mem_gb,
+        mem_sizing=settings.mem_sizing, mem_margin=settings.mem_margin,
+    )
+    mem_gb = vm_ram_gb + profile.vm_overhead_gb(vcpus, vm_ram_gb)
+
+    cpu_full_ghz, mem_usable_gb = host_capacity(host, profile, settings.smt_gain, settings.mem_target)
+    sized = Demand(
+        cpu_ghz=size_cpu(demand32[packed], settings.sizing),
+        mem_gb=mem_gb[packed].astype(np.float32),
+        cpu_policy=settings.sizing,
+        mem_policy=settings.mem_sizing,
+    )
+    result = solve(
+        sized.cpu_ghz, sized.mem_gb, cpu_full_ghz * settings.cpu_target, mem_usable_gb,
+        seed=settings.seed, time_limit_s=settings.time_limit_s,
+    )
+    assignment = np.full(traces.n_servers, -1, dtype=np.int64)
+    assignment[packed] = result.assignment
+    status[packed & (assignment < 0)] = "unplaceable"
+
+    rep = replay(demand32, assignment, result.n_hosts, cpu_full_ghz, settings.cpu_target, mem_gb, mem_usable_gb, traces.interval_s)
+    figures = {
+        "server_cpu_peak_ghz": demand_ghz.max(axis=1),
+        "server_cpu_mean_ghz": demand_ghz.mean(axis=1),
+    }
+    draft = Plan(traces, settings, sized, packed, status, vcpus, vm_ram_gb, assignment, result, rep, figures)
+    figures["summary"] = _summary(draft, profile, idle)
+    return draft
+
+
+def host_capacity(host: HostModel, profile, smt_gain: float, mem_target: float) -> tuple[float, float]:
+    """A host's full effective CPU (GHz, before the CPU target) and usable memory (GB, at the target)."""
+    cpu_full_ghz = host_cpu_ghz(host, smt_gain, profile.cpu_overhead)
+    mem_usable_gb = host.ram_gb * mem_target - profile.host_reserve_gb(host.ram_gb)
+    if mem_usable_gb <= 0:
+        raise InputError(
+            f"host {host.name}: {host.ram_gb} GB x mem target {mem_target} leaves nothing after the "
+            f"{profile.name} reserve; choose a larger host or a higher --mem-target"
+        )
+    return cpu_full_ghz, mem_usable_gb
+
+
+def simulate_placement(
+    traces: TraceSet,
+    placement: pd.DataFrame | str,
+    *,
+    host: HostModel | str | None = None,
+    hypervisor_name: str = DEFAULT_HYPERVISOR,
+    smt_gain: float = DEFAULT_SMT_GAIN,
+    cpu_target: float = DEFAULT_CPU_TARGET,
+    mem_target: float = DEFAULT_MEM_TARGET,
+) -> dict:
+    """Replay any placement (``server_id,host_id``; empty host = not placed) on ``traces``.
+
+    Memory is each server's allocated RAM plus the hypervisor's per-VM overhead. Returns the
+    replay's figures: over-target and over-capacity shares (%), unmet CPU (GHz·h), utilisation,
+    the worst host and hosts whose memory exceeds the usable amount.
+    """
+    host_model = catalog.get_host(host or catalog.DEFAULT_HOST) if not isinstance(host, HostModel) else host
+    Settings(host=host_model, hypervisor=hypervisor_name, smt_gain=smt_gain, cpu_target=cpu_target, mem_target=mem_target)
+    frame = read_placement(placement)
+    index = pd.Index(traces.server_ids)
+    missing = index.difference(frame["server_id"])
+    extra = pd.Index(frame["server_id"]).difference(index)
+    if len(missing) or len(extra):
+        raise InputError(
+            f"placement and traces name different servers ({len(missing)} only in the traces, e.g. "
+            f"{list(missing[:3])}; {len(extra)} only in the placement, e.g. {list(extra[:3])}); use the traces the plan was made from"
+        )
+    frame = frame.set_index("server_id").loc[index]
+    host_ids = frame["host_id"].fillna("").astype(str).to_numpy()
+    names, assignment = np.unique(host_ids, return_inverse=True)
+    if names[0] == "":
+        assignment = assignment - 1
+        names = names[1:]
+    inv = traces.inventory
+    profile = hypervisor.get_profile(hypervisor_name)
+    demand = np.ascontiguousarray(
+        cpu_demand_ghz(traces.cpu_pct, inv.cores, inv.threads, inv.ghz, inv.perf, smt_gain), dtype=np.float32
+    )
+    vcpus, _ = rightsizing.right_size(demand, host_model.ghz * host_model.perf, inv.threads, inv.ram_gb, traces.mem_gb)
+    mem_gb = inv.ram_gb + profile.vm_overhead_gb(vcpus, inv.ram_gb)
+    cpu_full_ghz, mem_usable_gb = host_capacity(host_model, profile, smt_gain, mem_target)
+    rep = replay(demand, assignment, len(names), cpu_full_ghz, cpu_target, mem_gb, mem_usable_gb, traces.interval_s)
+    util = rep.cpu_util
+    worst = int(util.max(axis=1).argmax()) if rep.n_hosts else -1
+    return {
+        "servers": traces.n_servers,
+        "placed": int((assignment >= 0).sum()),
+        "hosts": rep.n_hosts,
+        "host_model": host_model.name,
+        "over_target_pct": rep.over_target_pct(),
+        "over_capacity_pct": rep.over_capacity_pct(),
+        "unmet_cpu_ghz_h": rep.unmet_cpu_ghz_h(),
+        "cpu_util_mean_pct": float(100 * util.mean()) if rep.n_hosts else 0.0,
+        "cpu_util_peak_pct": float(100 * util.max()) if rep.n_hosts else 0.0,
+        "worst_host": str(names[worst]) if worst >= 0 else "",
+        "hosts_over_memory": [str(names[h]) for h in np.flatnonzero(rep.mem_gb > mem_usable_gb)],
+    }
+
+
+def read_placement(placement: pd.DataFrame | str) -> pd.DataFrame:
+    """A placement table with ``server_id`` and ``host_id`` (from a DataFrame or a CSV path)."""
+    if isinstance(placement, pd.DataFrame):
+        frame = placement
+    else:
+        try:
+            frame = pd.read_csv(placement, dtype={"server_id": str, "host_id": str}, keep_default_na=False)
+        except FileNotFoundError:
+            raise InputError(f"{placement}: no such placement file; give the placement.csv a plan wrote") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise InputError(f"{placement}: not a readable CSV ({exc}); give the placement.csv a plan wrote") from None
+    missing = {"server_id", "host_id"} - set(frame.columns)
+    if missing:
+        raise InputError(f"{placement}: missing column(s) {', '.join(sorted(missing))}; a placement needs server_id,host_id")
+    if frame["server_id"].duplicated().any():
+        dup = frame["server_id"][frame["server_id"].duplicated()].iloc[0]
+        raise InputError(f"{placement}: server {dup} appears more than once; each server goes to one host")
+    return frame[["server_id", "host_id"]]
+
+
+def _mem_pct(traces: TraceSet) -> np.ndarray | None:
+    if traces.mem_gb is None:
+        return None
+    return 100.0 * traces.mem_gb / traces.inventory.ram_gb[:, None]
+
+
+def _summary(p: Plan, profile, idle: np.ndarray) -> dict:
+    traces, settings, rep = p.traces, p.settings, p.replay
+    inv = traces.inventory
+    src_util = power.source_load_fraction(traces.cpu_pct, inv.cores, inv.threads, settings.smt_gain)
+    src_curves, origin = catalog.source_power_curves(inv)
+    host_util = power.host_load_fraction(rep.cpu_ghz, rep.cpu_capacity_ghz)
+    it_before = _energy_kwh_per_year(src_curves, src_util, traces.interval_s)
+    it_after = _energy_kwh_per_year(settings.host.power_curve_w, host_util, traces.interval_s) if rep.n_hosts else 0.0
+    idle_kwh = _energy_kwh_per_year(src_curves[idle], src_util[idle], traces.interval_s) if idle.any() else 0.0
+
+    def money(kwh_it: float) -> dict:
+        kwh = power.facility_kwh(kwh_it, settings.pue)
+        return {
+            "kwh": kwh,
+            "cost": power.cost(kwh, settings.price_per_kwh),
+            "co2_t": power.co2_tonnes(kwh, settings.carbon_g_per_kwh),
+        }
+
+    before, after = money(it_before), money(it_after)
+    res = p.result
+    placed = p.assignment >= 0
+    return {
+        "servers": traces.n_servers,
+        "hosts_before": traces.n_servers,
+        "hosts_after": res.n_hosts,
+        "lower_bound": res.lower_bound,
+        "lower_bound_resource": res.bound_resource,
+        "solver": {
+            "methods": list(res.methods),
+            "time_s": round(res.time_s, 3),
+            "status": res.status,
+            "gap_hosts": res.gap_hosts,
+            "seed": settings.seed,
+            "time_limit_s": settings.time_limit_s,
+        },
+        "placed": int(placed.sum()),
+        "unplaceable": [traces.server_ids[i] for i in np.flatnonzero(p.status == "unplaceable")],
+        "retire_candidates": [traces.server_ids[i] for i in np.flatnonzero(idle)],
+        "retired": bool(settings.retire_idle),
+        "retire_candidates_energy_kwh_per_year_before": idle_kwh * settings.pue,
+        "cpu_util_mean_before_pct": float(np.clip(traces.cpu_pct, 0, 100).mean()),
+        "cpu_util_mean_after_pct": float(100 * rep.cpu_util.mean()) if rep.n_hosts else 0.0,
+        "cpu_util_peak_after_pct": float(100 * rep.cpu_util.max()) if rep.n_hosts else 0.0,
+        "over_target_pct": rep.over_target_pct(),
+        "over_capacity_pct": rep.over_capacity_pct(),
+        "unmet_cpu_ghz_h": rep.unmet_cpu_ghz_h(),
+        "energy_kwh_per_year_before": before["kwh"],
+        "energy_kwh_per_year_after": after["kwh"],
+        "it_energy_kwh_per_year_before": it_before,
+        "it_energy_kwh_per_year_after": it_after,
+        "cost_per_year_before": before["cost"],
+        "cost_per_year_after": after["cost"],
+        "co2_t_per_year_before": before["co2_t"],
+        "co2_t_per_year_after": after["co2_t"],
+        "trace": {
+            "start": traces.start.isoformat(),
+            "end": traces.end.isoformat(),
+            "interval_s": traces.interval_s,
+            "days": round(traces.duration_days, 3),
+            "source": traces.source,
+        },
+        "data_quality": {"missing_pct": traces.quality.missing_pct, **traces.quality.counts},
+        "warnings": list(traces.quality.warnings),
+        "assumptions": {
+            "host_model": settings.host.name,
+            "host": {
+                "cores": settings.host.cores, "threads": settings.host.threads, "ghz": settings.host.ghz,
+                "perf": settings.host.perf, "ram_gb": settings.host.ram_gb,
+                "power_curve_w": list(settings.host.power_curve_w), "source": settings.host.source,
+            },
+            "hypervisor": settings.hypervisor,
+            "hypervisor_cpu_overhead": profile.cpu_overhead,
+            "hypervisor_source": profile.source,
+            "smt_gain": settings.smt_gain,
+            "cpu_target": settings.cpu_target,
+            "mem_target": settings.mem_target,
+            "sizing": settings.sizing,
+            "mem_sizing": settings.mem_sizing,
+            "mem_margin": settings.mem_margin,
+            "host_cpu_capacity_ghz": rep.cpu_capacity_ghz,
+            "host_mem_usable_gb": rep.mem_usable_gb,
+            "pue": settings.pue,
+            "price_per_kwh": settings.price_per_kwh,
+            "carbon_g_per_kwh": settings.carbon_g_per_kwh,
+            "source_power_curves": {k: int(v) for k, v in pd.Series(origin).value_counts().items()},
+            "sources": constants.SOURCES,
+        },
+    }

@@ -1,0 +1,99 @@
+"""Terminal output: the summary table after a plan, the data-quality report, the catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _table(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def _before_after(summary: dict) -> Table:
+    table = Table(title="Before and after", title_justify="left")
+    table.add_column("")
+    table.add_column("before", justify="right")
+    table.add_column("after", justify="right")
+    table.add_column("change", justify="right")
+
+    def row(label: str, before: float, after: float, fmt: str, points: bool = False) -> None:
+        if points:
+            change = f"{after - before:+.1f} pts"
+        else:
+            change = f"{(after - before) / before * 100:+.0f} %" if before else ""
+        table.add_row(label, format(before, fmt), format(after, fmt), change)
+
+    s = summary
+    row("physical servers / hosts", s["hosts_before"], s["hosts_after"], ",d")
+    row("mean CPU utilisation, %", s["cpu_util_mean_before_pct"], s["cpu_util_mean_after_pct"], ".1f", points=True)
+    row("energy, kWh/yr (facility)", s["energy_kwh_per_year_before"], s["energy_kwh_per_year_after"], ",.0f")
+    row("electricity cost per year", s["cost_per_year_before"], s["cost_per_year_after"], ",.0f")
+    row("CO2, t/yr", s["co2_t_per_year_before"], s["co2_t_per_year_after"], ",.1f")
+    return table
+
+
+def print_summary(summary: dict, out_dir: Path) -> None:
+    """The plan's headline figures and where its files are."""
+    s, a, solver = summary, summary["assumptions"], summary["solver"]
+    console = _console()
+    console.print(_before_after(s))
+    console.print(
+        _table(
+            "Plan",
+            [
+                ("host model", f"{a['host_model']} ({a['hypervisor']}, SMT gain {a['smt_gain']})"),
+                ("sizing", f"{a['sizing']} CPU, {a['mem_sizing']} memory; targets {a['cpu_target']} / {a['mem_target']}"),
+                ("hosts", f"{s['hosts_after']} (lower bound {s['lower_bound']}, {s['lower_bound_resource']})"),
+                ("solver", f"{solver['status']} in {solver['time_s']:.1f} s ({', '.join(solver['methods'])})"),
+                ("replay: host-intervals over target", f"{s['over_target_pct']:.2f} %"),
+                ("replay: host-intervals over capacity", f"{s['over_capacity_pct']:.2f} %"),
+                ("retire candidates (idle)", f"{len(s['retire_candidates'])}" + (" (left out)" if s["retired"] else " (kept in the plan)")),
+                ("unplaceable", str(len(s["unplaceable"]))),
+                ("traces", f"{s['trace']['days']:g} days at {s['trace']['interval_s']} s, from {s['trace']['start']}"),
+            ],
+        )
+    )
+    for warning in s["warnings"]:
+        console.print(f"warning: {warning}")
+    console.print(f"wrote {out_dir}/placement.csv, hosts.csv, summary.json")
+
+
+def print_inspect(report: dict) -> None:
+    """The data-quality report."""
+    rows = [(k, f"{v:.2f}" if isinstance(v, float) else str(v)) for k, v in report.items() if not isinstance(v, (dict, list))]
+    console = _console()
+    console.print(_table("Traces", rows))
+    repairs = report.get("repairs", {})
+    if repairs:
+        console.print(_table("Repairs (count)", [(k, f"{v:,}") for k, v in repairs.items()]))
+    for warning in report.get("warnings", []):
+        console.print(f"warning: {warning}")
+
+
+def print_simulation(figures: dict) -> None:
+    """Figures from replaying a placement."""
+    rows = [(k, f"{v:.3f}" if isinstance(v, float) else str(v)) for k, v in figures.items() if not isinstance(v, (dict, list))]
+    _console().print(_table("Replay", rows))
+
+
+def print_frame(frame: pd.DataFrame, title: str) -> None:
+    """A data frame as a terminal table."""
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right" if pd.api.types.is_numeric_dtype(frame[column]) else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(f"{v:g}" if isinstance(v, float) else str(v) for v in row))
+    _console().print(table)

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from consolidate.errors import InputError
+from consolidate.models.hardware import busy_cores, cpu_demand_ghz, host_cpu_ghz, parse_host_spec
+
+
+def test_without_smt_demand_is_pct_times_cores_times_ghz():
+    cpu_pct = np.array([[0.0, 12.5, 100.0], [50.0, 7.0, 33.3]])
+    cores = np.array([4.0, 16.0])
+    ghz = np.array([2.5, 2.0])
+    demand = cpu_demand_ghz(cpu_pct, cores, cores, ghz, np.ones(2), smt_gain=0.0)
+    expected = cpu_pct / 100 * cores[:, None] * ghz[:, None]
+    np.testing.assert_allclose(demand, expected, rtol=1e-12)
+
+
+def test_hyperthreaded_source_fills_physical_cores_first():
+    # 8 cores / 16 threads: 25 % of logical CPUs = 4 threads busy -> 4 physical cores.
+    busy = busy_cores(np.array([[25.0, 50.0, 75.0, 100.0]]), np.array([8.0]), np.array([16.0]), smt_gain=0.25)
+    # 50 %: all 8 cores busy; 75 %: 8 + 0.25 * 4 = 9; 100 %: 8 + 0.25 * 8 = 10.
+    np.testing.assert_allclose(busy[0], [4.0, 8.0, 9.0, 10.0])
+
+
+def test_host_capacity_formula():
+    from consolidate.models.hardware import HostModel, linear_curve_w
+
+    host = HostModel("h", cores=64, threads=128, ghz=2.6, ram_gb=768, power_curve_w=linear_curve_w(100, 500), perf=1.1)
+    assert host_cpu_ghz(host, smt_gain=0.25, cpu_overhead=0.05) == pytest.approx(64 * 2.6 * 1.1 * 1.25 * 0.95)
+    no_smt = HostModel("h", cores=16, threads=16, ghz=2.5, ram_gb=256, power_curve_w=linear_curve_w(100, 500))
+    assert host_cpu_ghz(no_smt, smt_gain=0.25) == pytest.approx(40.0)
+
+
+@given(
+    u=st.floats(0, 100),
+    cores=st.integers(1, 64),
+    k=st.integers(1, 4),
+    gain=st.floats(0, 1),
+)
+def test_busy_cores_bounded_and_monotone_in_load(u, cores, k, gain):
+    threads = cores * k
+    lo, hi = busy_cores(np.array([[u, min(100.0, u + 1.0)]]), np.array([cores]), np.array([threads]), gain)[0]
+    assert 0.0 <= lo <= hi + 1e-12
+    assert hi <= cores * (1 + gain) + 1e-9
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("cores=64,ghz=2.6,ram_gb=768,idle_w=100", "missing max_w"),
+        ("cores=64,ghz=fast,ram_gb=768,idle_w=100,max_w=500", "not a number"),
+        ("cores=64;ghz=2.6", "not a number"),
+        ("cores=-4,ghz=2.6,ram_gb=768,idle_w=100,max_w=500", "positive"),
+        ("cores=64,threads=32,ghz=2.6,ram_gb=768,idle_w=100,max_w=500", "threads >= cores"),
+        ("cores=64,ghz=2.6,ram_gb=768,idle_w=500,max_w=100", "at least idle_w"),
+        ("colour=red", "cannot read"),
+    ],
+)
+def test_bad_host_spec_is_a_clear_error(spec, message):
+    with pytest.raises(InputError, match=message):
+        parse_host_spec(spec)
+
+
+def test_host_spec_makes_a_linear_power_model():
+    host = parse_host_spec("cores=64,threads=128,ghz=2.6,ram_gb=768,idle_w=200,max_w=600")
+    assert (host.cores, host.threads, host.ram_gb) == (64, 128, 768)
+    assert host.power_curve_w[0] == 200 and host.power_curve_w[-1] == 600
+    assert host.power_curve_w[5] == pytest.approx(400)
