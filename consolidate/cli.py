@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="right-size, pack and replay an estate; write the plan", description="Plan the consolidation of TRACES onto virtualisation hosts.")
     _add_trace_options(p)
     _add_model_options(p)
-    p.add_argument("--sizing", default=DEFAULT_SIZING, help=f"CPU sizing: timeseries, peak or pNN such as p95 (default: {DEFAULT_SIZING})")
+    p.add_argument("--sizing", default=DEFAULT_SIZING,
+                   help=f"CPU sizing: validated (the host count that holds on held-out days within --risk, load spread), "
+                        f"timeseries, peak or pNN such as p95 (default: {DEFAULT_SIZING})")
     p.add_argument("--mem-sizing", default="allocated", help="memory sizing: allocated, used-peak or used-pNN (default: allocated)")
     p.add_argument("--mem-margin", type=_fraction, default=DEFAULT_MEM_MARGIN, help=f"head-room on observed memory use (default: {DEFAULT_MEM_MARGIN})")
     p.add_argument("--retire-idle", action="store_true", help="leave idle servers (retire candidates) out of the plan")
@@ -66,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=_fraction, default=DEFAULT_TIME_LIMIT_S, help=f"wall-clock cap on the solver, seconds (default: {DEFAULT_TIME_LIMIT_S:g})")
     p.add_argument("--seed", type=int, default=0, help="seed of the solver's search (default: 0)")
     p.add_argument("--out", default="plan-out", help="output folder (default: ./plan-out)")
+    _add_risk_options(p)
+    _add_business_options(p, "")
     _add_output_options(p)
     p.set_defaults(run=_cmd_plan)
 
@@ -88,10 +92,78 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(run=_cmd_simulate)
 
+    p = sub.add_parser("report", help="draw report.html of one plan folder, or compare several",
+                       description="Draw report.html from plan folders (written by `consolidate plan`); several folders are compared side by side.")
+    p.add_argument("plan_dirs", nargs="+", metavar="PLAN_DIR", help="folder written by `consolidate plan --out`")
+    p.add_argument("--out", metavar="FILE", help="where to write the report (default: PLAN_DIR/report.html for one folder, ./report.html for several)")
+    _add_business_options(p, " (default: as the plan was made)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(run=_cmd_report)
+
+    from consolidate.report.export import DEFAULT_WAVE_SIZE, FORMATS
+
+    p = sub.add_parser("export", help="export a plan for operations: xlsx, xen, libvirt or json",
+                       description="Export a plan folder: an Excel workbook, Xen xl guest configs or libvirt domain XML with a migration run-book, or JSON.")
+    p.add_argument("plan_dir", metavar="PLAN_DIR", help="folder written by `consolidate plan --out`")
+    p.add_argument("--format", required=True, choices=FORMATS, help="xlsx (workbook), xen (xl configs + RUNBOOK.md), libvirt (domain XML + RUNBOOK.md), json")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: PLAN_DIR/export-FORMAT)")
+    p.add_argument("--wave-size", type=int, default=DEFAULT_WAVE_SIZE, help=f"servers per migration wave in the run-book (default: {DEFAULT_WAVE_SIZE})")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(run=_cmd_export)
+
     p = sub.add_parser("catalog", help="list the host models")
     p.add_argument("--json", action="store_true", help="print the catalogue as JSON")
     p.set_defaults(run=_cmd_catalog)
     return parser
+
+
+def _risk(text: str) -> float:
+    try:
+        return float(text.strip().rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage such as 0.5") from None
+
+
+def _add_risk_options(p: argparse.ArgumentParser) -> None:
+    from consolidate.growth import DEFAULT_HORIZON
+    from consolidate.validation import DEFAULT_RISK_PCT
+
+    g = p.add_argument_group("risk and validation")
+    g.add_argument("--risk", type=_risk, default=DEFAULT_RISK_PCT, metavar="PCT",
+                   help=f"validated sizing: most share of host-intervals over the CPU target, in sample and on held-out days, %% (default: {DEFAULT_RISK_PCT:g})")
+    split = g.add_mutually_exclusive_group()
+    split.add_argument("--holdout", metavar="DURATION", help="plan on all but the last DURATION (e.g. 7d, 36h, 2w) and replay that too")
+    split.add_argument("--train-until", metavar="DATE", help="plan on the traces before DATE (UTC, e.g. 2013-07-15) and replay the rest too")
+    g.add_argument("--frontier", action="store_true", help="add the hosts-against-risk table (in-sample and validated overload per host count)")
+    g.add_argument("--growth", metavar="RATE", help="growth what-if, e.g. 20%%/yr: hosts needed per quarter and probability of overload")
+    g.add_argument("--horizon", default=DEFAULT_HORIZON, metavar="SPAN", help=f"span of the growth what-if, e.g. 3y, 6q, 18mo (default: {DEFAULT_HORIZON})")
+
+
+def _add_business_options(p: argparse.ArgumentParser, unset: str) -> None:
+    """The business case's inputs; ``unset`` says what an option left out means (plan: the default)."""
+    from consolidate.models import constants as c
+    from consolidate.report.business import LICENCES
+
+    def default(text: str) -> str:
+        return unset or f" (default: {text})"
+
+    g = p.add_argument_group("business case (money in USD, like the catalogue's prices)")
+    g.add_argument("--licence", choices=LICENCES, help="per-core licence counted on every physical machine, before and after" + default("none"))
+    g.add_argument("--licence-price", type=_fraction, metavar="USD",
+                   help=f"licence price: per core per year for vsphere ({c.VSPHERE_USD_PER_CORE_YEAR.value:g}), per 16-core pack for windows ({c.WINDOWS_DC_USD_PER_16_CORES.value:g})" + default("those"))
+    g.add_argument("--licence-years", type=_fraction, metavar="YEARS", help="years a perpetual (windows) licence is spread over" + default(f"{c.LICENCE_YEARS.value:g}"))
+    g.add_argument("--maintenance-pct", type=_fraction, metavar="PCT", help="hardware support a year, %% of the hardware price" + default(f"{c.MAINTENANCE_PCT.value:g}"))
+    g.add_argument("--rack-u-cost", type=_fraction, metavar="USD", help="rack space per rack unit a year" + default(f"{c.RACK_USD_PER_U_YEAR.value:g}"))
+    g.add_argument("--discount-rate", type=_fraction, metavar="FRACTION", help="yearly discount rate of the NPV" + default(f"{c.DISCOUNT_RATE.value:g}"))
+    g.add_argument("--host-price", type=_fraction, metavar="USD", help="price of one target host" + default("the catalogue's"))
+
+
+def _business_overrides(args) -> dict:
+    return {
+        "licence": args.licence, "licence_price_usd": args.licence_price, "licence_years": args.licence_years,
+        "maintenance_pct": args.maintenance_pct, "rack_usd_per_u_year": args.rack_u_cost,
+        "discount_rate": args.discount_rate, "host_price_usd": args.host_price,
+    }
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -123,25 +195,73 @@ def _host(args):
 
 
 def _cmd_plan(args) -> None:
+    from pathlib import Path
+
     from consolidate.plan import plan
-    from consolidate.report.outputs import summary_json, write_plan
-    from consolidate.report.summary import print_summary
+    from consolidate.report.business import BusinessInputs
+    from consolidate.report.outputs import summary_json, write_plan_data
+    from consolidate.report.plandata import from_plan
+    from consolidate.report.summary import print_summary, progress_step
 
     host = _host(args)
-    traces = _read(args)
-    result = plan(
-        traces, host=host, hypervisor_name=args.hypervisor, smt_gain=args.smt_gain, cpu_target=args.cpu_target,
-        mem_target=args.mem_target, sizing=args.sizing, mem_sizing=args.mem_sizing, mem_margin=args.mem_margin,
-        retire_idle=args.retire_idle, pue=args.pue, price_per_kwh=args.price, carbon_g_per_kwh=args.carbon,
-        time_limit_s=args.time_limit, seed=args.seed,
-    )
-    out = write_plan(result, args.out)
+    business = BusinessInputs.from_dict(None, **_business_overrides(args))
+    show = _show_progress(args)
+    with progress_step("reading traces", show):
+        traces = _read(args)
+    with progress_step(f"sizing, packing and replaying (solver capped at {args.time_limit:g} s)", show):
+        result = plan(
+            traces, host=host, hypervisor_name=args.hypervisor, smt_gain=args.smt_gain, cpu_target=args.cpu_target,
+            mem_target=args.mem_target, sizing=args.sizing, mem_sizing=args.mem_sizing, mem_margin=args.mem_margin,
+            retire_idle=args.retire_idle, pue=args.pue, price_per_kwh=args.price, carbon_g_per_kwh=args.carbon,
+            time_limit_s=args.time_limit, seed=args.seed, risk_pct=args.risk, holdout=args.holdout,
+            train_until=args.train_until, frontier=args.frontier, growth=args.growth, horizon=args.horizon,
+        )
+    with progress_step("writing the plan and report.html", show):
+        data = from_plan(result, business, name=Path(args.out).resolve().name)
+        out = write_plan_data(data, args.out)
     for server_id in result.summary["unplaceable"]:
         print(f"consolidate: unplaceable: {server_id} fits no {result.settings.host.name} host", file=sys.stderr)
     if args.json:
-        print(summary_json(result.summary))
+        print(summary_json(data.summary))
     elif not args.quiet:
-        print_summary(result.summary, out)
+        print_summary(data.summary, out)
+
+
+def _show_progress(args) -> bool:
+    """Progress bars go to stderr, and only when it is a terminal (never under --quiet)."""
+    return sys.stderr.isatty() and not getattr(args, "quiet", False)
+
+
+def _cmd_report(args) -> None:
+    from dataclasses import replace
+    from pathlib import Path
+
+    from consolidate.report.outputs import write_report
+    from consolidate.report.plandata import read_plan_dir
+    from consolidate.report.summary import progress_step
+
+    show = _show_progress(args)
+    with progress_step("reading plan folders", show):
+        scenarios = [read_plan_dir(d, _business_overrides(args)) for d in args.plan_dirs]
+    names = [d.name for d in scenarios]
+    if len(set(names)) < len(names):  # folders of the same name in different places: tell them apart by path
+        scenarios = [replace(d, name=str(path)) for d, path in zip(scenarios, args.plan_dirs)]
+    target = Path(args.out) if args.out else (Path(args.plan_dirs[0]) / "report.html" if len(scenarios) == 1 else Path("report.html"))
+    with progress_step("drawing report.html", show):
+        written = write_report(scenarios, target)
+    if not args.quiet:
+        print(f"wrote {written}")
+
+
+def _cmd_export(args) -> None:
+    from pathlib import Path
+
+    from consolidate.report.export import export_plan
+
+    out = Path(args.out) if args.out else Path(args.plan_dir) / f"export-{args.format}"
+    files = export_plan(args.plan_dir, args.format, out, wave_size=args.wave_size)
+    if not args.quiet:
+        print(f"wrote {len(files)} file(s) into {out}")
 
 
 def _cmd_inspect(args) -> None:

@@ -6,23 +6,28 @@ notebook user get the same :class:`Plan`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
+from consolidate import validation
 from consolidate.errors import InputError
+from consolidate.failover import failover
+from consolidate.growth import DEFAULT_HORIZON, growth_what_if, parse_growth, parse_horizon
 from consolidate.models import catalog, constants, hypervisor, power, rightsizing
 from consolidate.models.hardware import DEFAULT_SMT_GAIN, HostModel, cpu_demand_ghz, host_cpu_ghz
 from consolidate.models.sizing import DEFAULT_MEM_MARGIN, Demand, check_cpu_policy, check_mem_policy, size_cpu
 from consolidate.models.trace import TraceSet
 from consolidate.simulate import Replay, replay
 from consolidate.solvers import SolveResult, solve
+from consolidate.validation import DEFAULT_RISK_PCT, VALIDATED
 
 DEFAULT_CPU_TARGET = 0.8
 DEFAULT_MEM_TARGET = 0.9
 DEFAULT_HYPERVISOR = "xen"
-DEFAULT_SIZING = "timeseries"
+#: The validated sizing: the host count that holds on held-out days within --risk (consolidate.validation).
+DEFAULT_SIZING = VALIDATED
 DEFAULT_TIME_LIMIT_S = 60.0
 
 
@@ -44,6 +49,7 @@ class Settings:
     carbon_g_per_kwh: float = constants.DEFAULT_CARBON_G_PER_KWH
     time_limit_s: float = DEFAULT_TIME_LIMIT_S
     seed: int = 0
+    risk_pct: float = DEFAULT_RISK_PCT
 
     def __post_init__(self) -> None:
         for name in ("cpu_target", "mem_target"):
@@ -60,7 +66,9 @@ class Settings:
             raise InputError("--price and --carbon must not be negative")
         if self.time_limit_s <= 0:
             raise InputError(f"--time-limit {self.time_limit_s} must be a positive number of seconds")
-        check_cpu_policy(self.sizing)
+        if self.sizing != VALIDATED:
+            check_cpu_policy(self.sizing)
+        validation.check_risk(self.risk_pct)
         check_mem_policy(self.mem_sizing)
         hypervisor.get_profile(self.hypervisor)
 
@@ -142,6 +150,61 @@ class Plan:
         """The headline figures (the content of summary.json)."""
         return self.figures["summary"]
 
+    # The report's view of the plan (consolidate.report): summary.json's full content, the
+    # charts as matplotlib figures and the HTML summary Jupyter shows.
+    def report_data(self, business=None, name: str | None = None):
+        """The plan as report.html sees it: a :class:`consolidate.report.plandata.PlanData` with the
+        business case for ``business`` (a :class:`~consolidate.report.business.BusinessInputs`, None = defaults)."""
+        from consolidate.report.plandata import from_plan
+
+        return from_plan(self, business, name)
+
+    def report_summary(self, business=None) -> dict:
+        """summary.json's content: :attr:`summary`, utilisation histograms, the estate's facts, the business case."""
+        return self.report_data(business).summary
+
+    def business_case(self, **inputs) -> dict:
+        """The business case (capital cost, yearly costs, payback, TCO, NPV) for ``inputs``, fields of
+        :class:`~consolidate.report.business.BusinessInputs` such as ``licence="windows"``, ``discount_rate=0.1``."""
+        from consolidate.report.business import BusinessInputs
+
+        return self.report_data(BusinessInputs(**inputs)).business
+
+    def _chart(self, name: str, inputs: dict):
+        from consolidate.report import plots
+        from consolidate.report.business import BusinessInputs
+
+        return getattr(plots, name)(self.report_data(BusinessInputs(**inputs)))
+
+    def utilisation_chart(self):
+        """CPU utilisation before and after (matplotlib Figure)."""
+        return self._chart("utilisation_chart", {})
+
+    def heatmap_chart(self):
+        """Replayed host CPU load, hosts x time (matplotlib Figure)."""
+        return self._chart("heatmap_chart", {})
+
+    def peaks_chart(self):
+        """Planned against replayed peak per host (matplotlib Figure)."""
+        return self._chart("peaks_chart", {})
+
+    def energy_cost_chart(self, **inputs):
+        """Energy and yearly running cost before and after, for business-case ``inputs`` (matplotlib Figure)."""
+        return self._chart("energy_cost_chart", inputs)
+
+    def cashflow_chart(self, **inputs):
+        """Cumulative net cash flow over five years, for business-case ``inputs`` (Figure, None without a host price)."""
+        return self._chart("cashflow_chart", inputs)
+
+    def frontier_chart(self):
+        """Hosts against risk (Figure), None when the summary has no frontier."""
+        return self._chart("frontier_chart", {})
+
+    def _repr_html_(self) -> str:
+        from consolidate.report.html import plan_summary_html
+
+        return plan_summary_html(self.report_data())
+
 
 def _energy_kwh_per_year(curves_w: np.ndarray, util: np.ndarray, interval_s: int) -> float:
     """IT energy of machines on their curves at ``util`` (fraction), annualised, kWh/yr."""
@@ -167,6 +230,12 @@ def plan(
     carbon_g_per_kwh: float = constants.DEFAULT_CARBON_G_PER_KWH,
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
     seed: int = 0,
+    risk_pct: float = DEFAULT_RISK_PCT,
+    holdout: str | None = None,
+    train_until: str | None = None,
+    frontier: bool = False,
+    growth: str | None = None,
+    horizon: str = DEFAULT_HORIZON,
 ) -> Plan:
     """Right-size, pack and replay ``traces`` on hosts of one model.
 
@@ -177,11 +246,17 @@ def plan(
     hypervisor_name : none, xen, kvm, esxi or hyperv (memory reserve, per-VM overhead, CPU overhead).
     smt_gain : throughput an extra hardware thread adds, share of a core.
     cpu_target, mem_target : share of host CPU and memory a plan may use, (0, 1].
-    sizing : timeseries, peak or pNN (CPU); mem_sizing : allocated, used-peak or used-pNN.
+    sizing : validated (default), timeseries, peak or pNN (CPU); mem_sizing : allocated, used-peak or used-pNN.
     mem_margin : head-room on observed memory use (used-* policies), fraction.
     retire_idle : leave idle servers (retire candidates) out of the plan.
     pue, price_per_kwh, carbon_g_per_kwh : facility overhead, electricity price, grid intensity.
     time_limit_s : wall-clock cap on the solver; seed : makes the plan reproducible.
+    risk_pct : the validated sizing's risk target: most share of host-intervals over the CPU
+        target (percent), in sample and on held-out days (:mod:`consolidate.validation`).
+    holdout, train_until : plan on the earlier part only (``"7d"`` held out, or training up to a
+        date) and replay the later part too (summary: ``*_out_of_sample``, ``holdout``).
+    frontier : add the hosts-against-risk table (summary: ``frontier``).
+    growth, horizon : growth what-if, e.g. ``"20%/yr"`` over ``"3y"`` (summary: ``growth``).
     """
     if host is None:
         host = catalog.DEFAULT_HOST
@@ -190,12 +265,32 @@ def plan(
         host=host_model, hypervisor=hypervisor_name, smt_gain=smt_gain, cpu_target=cpu_target,
         mem_target=mem_target, sizing=sizing, mem_sizing=mem_sizing, mem_margin=mem_margin,
         retire_idle=retire_idle, pue=pue, price_per_kwh=price_per_kwh, carbon_g_per_kwh=carbon_g_per_kwh,
-        time_limit_s=time_limit_s, seed=seed,
+        time_limit_s=time_limit_s, seed=seed, risk_pct=risk_pct,
     )
-    return _plan(traces, settings)
+    rate = parse_growth(growth) if growth is not None else None
+    quarters = parse_horizon(horizon)
+    held_out = None
+    if holdout is not None or train_until is not None:
+        traces, held_out = validation.split_holdout(traces, holdout, train_until)
+    result = _plan(traces, settings, frontier=frontier)
+    if held_out is not None:
+        result.summary.update(validation.holdout_figures(result, held_out))
+    if rate is not None:
+        whole = result.replay if held_out is None else validation.replay_plan_on(result, _joined(traces, held_out))
+        result.summary["growth"] = growth_what_if(
+            whole, float(result.demand.mem_gb[result.assignment[result.packed] >= 0].sum()), rate, quarters,
+            settings.risk_pct, seed=seed,
+        )
+    return result
 
 
-def _plan(traces: TraceSet, settings: Settings) -> Plan:
+def _joined(train: TraceSet, held_out: TraceSet) -> TraceSet:
+    """Training and held-out parts back as one trace set (the growth what-if draws from every day)."""
+    mem = None if train.mem_gb is None else np.concatenate([train.mem_gb, held_out.mem_gb], axis=1)
+    return replace(train, cpu_pct=np.concatenate([train.cpu_pct, held_out.cpu_pct], axis=1), mem_gb=mem)
+
+
+def _plan(traces: TraceSet, settings: Settings, frontier: bool = False) -> Plan:
     inv = traces.inventory
     host = settings.host
     profile = hypervisor.get_profile(settings.hypervisor)
@@ -214,28 +309,60 @@ def _plan(traces: TraceSet, settings: Settings) -> Plan:
     mem_gb = vm_ram_gb + profile.vm_overhead_gb(vcpus, vm_ram_gb)
 
     cpu_full_ghz, mem_usable_gb = host_capacity(host, profile, settings.smt_gain, settings.mem_target)
+    validated = settings.sizing == VALIDATED
     sized = Demand(
-        cpu_ghz=size_cpu(demand32[packed], settings.sizing),
+        cpu_ghz=size_cpu(demand32[packed], "timeseries" if validated else settings.sizing),
         mem_gb=mem_gb[packed].astype(np.float32),
         cpu_policy=settings.sizing,
         mem_policy=settings.mem_sizing,
     )
-    result = solve(
-        sized.cpu_ghz, sized.mem_gb, cpu_full_ghz * settings.cpu_target, mem_usable_gb,
-        seed=settings.seed, time_limit_s=settings.time_limit_s,
-    )
+    checked: dict = {}
+    if validated:
+        result, checked = validation.validated_solve(
+            sized.cpu_ghz, sized.mem_gb, cpu_full_ghz, settings.cpu_target, mem_usable_gb, traces.interval_s,
+            risk_pct=settings.risk_pct, with_frontier=frontier,
+        )
+    else:
+        result = solve(
+            sized.cpu_ghz, sized.mem_gb, cpu_full_ghz * settings.cpu_target, mem_usable_gb,
+            seed=settings.seed, time_limit_s=settings.time_limit_s,
+        )
+        if frontier:
+            checked["frontier"] = validation.risk_frontier(
+                demand32[packed], sized.mem_gb, cpu_full_ghz, settings.cpu_target, mem_usable_gb, traces.interval_s,
+                result.n_hosts,
+            )
     assignment = np.full(traces.n_servers, -1, dtype=np.int64)
     assignment[packed] = result.assignment
     status[packed & (assignment < 0)] = "unplaceable"
 
-    rep = replay(demand32, assignment, result.n_hosts, cpu_full_ghz, settings.cpu_target, mem_gb, mem_usable_gb, traces.interval_s)
+    rep = replay(
+        demand32, assignment, result.n_hosts, cpu_full_ghz, settings.cpu_target, mem_gb, mem_usable_gb, traces.interval_s,
+        traces.mem_gb,
+    )
     figures = {
         "server_cpu_peak_ghz": demand_ghz.max(axis=1),
         "server_cpu_mean_ghz": demand_ghz.mean(axis=1),
     }
     draft = Plan(traces, settings, sized, packed, status, vcpus, vm_ram_gb, assignment, result, rep, figures)
     figures["summary"] = _summary(draft, profile, idle)
+    figures["summary"].update(_risk_summary(draft, demand32, mem_gb, checked))
     return draft
+
+
+def _risk_summary(p: Plan, demand32: np.ndarray, mem_gb: np.ndarray, checked: dict) -> dict:
+    """summary.json's replay figures, failover, validation and frontier (consolidate.validation)."""
+    names = p.host_ids()
+    out = {
+        "replay": p.replay.figures(names),
+        "failover": failover(demand32, mem_gb, p.assignment, p.replay, names),
+    }
+    if "frontier" in checked:
+        out["frontier"] = checked["frontier"]
+    if p.settings.sizing == VALIDATED:
+        out["validation"] = {k: v for k, v in checked.items() if k != "frontier"}
+    p.summary["assumptions"]["risk_pct"] = p.settings.risk_pct
+    return out
 
 
 def host_capacity(host: HostModel, profile, smt_gain: float, mem_target: float) -> tuple[float, float]:
@@ -263,8 +390,9 @@ def simulate_placement(
     """Replay any placement (``server_id,host_id``; empty host = not placed) on ``traces``.
 
     Memory is each server's allocated RAM plus the hypervisor's per-VM overhead. Returns the
-    replay's figures: over-target and over-capacity shares (%), unmet CPU (GHz·h), utilisation,
-    the worst host and hosts whose memory exceeds the usable amount.
+    replay's figures (:meth:`consolidate.simulate.Replay.figures`): over-target and over-capacity
+    shares (%), unmet CPU (GHz·h), utilisation mean, peak and percentiles, the worst host, planned
+    memory against the usable amount (over-commit) and, where the traces carry it, memory in use.
     """
     host_model = catalog.get_host(host or catalog.DEFAULT_HOST) if not isinstance(host, HostModel) else host
     Settings(host=host_model, hypervisor=hypervisor_name, smt_gain=smt_gain, cpu_target=cpu_target, mem_target=mem_target)
@@ -291,21 +419,14 @@ def simulate_placement(
     vcpus, _ = rightsizing.right_size(demand, host_model.ghz * host_model.perf, inv.threads, inv.ram_gb, traces.mem_gb)
     mem_gb = inv.ram_gb + profile.vm_overhead_gb(vcpus, inv.ram_gb)
     cpu_full_ghz, mem_usable_gb = host_capacity(host_model, profile, smt_gain, mem_target)
-    rep = replay(demand, assignment, len(names), cpu_full_ghz, cpu_target, mem_gb, mem_usable_gb, traces.interval_s)
-    util = rep.cpu_util
-    worst = int(util.max(axis=1).argmax()) if rep.n_hosts else -1
+    rep = replay(
+        demand, assignment, len(names), cpu_full_ghz, cpu_target, mem_gb, mem_usable_gb, traces.interval_s, traces.mem_gb,
+    )
     return {
         "servers": traces.n_servers,
         "placed": int((assignment >= 0).sum()),
-        "hosts": rep.n_hosts,
         "host_model": host_model.name,
-        "over_target_pct": rep.over_target_pct(),
-        "over_capacity_pct": rep.over_capacity_pct(),
-        "unmet_cpu_ghz_h": rep.unmet_cpu_ghz_h(),
-        "cpu_util_mean_pct": float(100 * util.mean()) if rep.n_hosts else 0.0,
-        "cpu_util_peak_pct": float(100 * util.max()) if rep.n_hosts else 0.0,
-        "worst_host": str(names[worst]) if worst >= 0 else "",
-        "hosts_over_memory": [str(names[h]) for h in np.flatnonzero(rep.mem_gb > mem_usable_gb)],
+        **rep.figures([str(n) for n in names]),
     }
 
 

@@ -11,8 +11,9 @@ import pytest
 from consolidate.cli import main
 
 # A host with no SMT and no hypervisor: demand and capacity reduce to cpu_pct/100 x cores x ghz
-# and cores x ghz x cpu_target (DESIGN.md), so the plan can be checked from the raw files.
-PLAIN = ["--hypervisor", "none", "--smt-gain", "0", "--host-spec", "cores=16,ghz=2.5,ram_gb=256,idle_w=100,max_w=250"]
+# (x perf, which the sample inventory states) and cores x ghz x cpu_target (DESIGN.md), so the
+# plan can be checked from the raw files.
+PLAIN = ["--hypervisor", "none", "--smt-gain", "0", "--host-spec", "cores=64,ghz=2.5,ram_gb=512,idle_w=100,max_w=400"]
 
 
 def run(*args):
@@ -24,7 +25,8 @@ def independent_replay(traces_csv, inventory_csv, placement_csv, cpu_target, mem
     raw = pd.read_csv(traces_csv)
     inv = pd.read_csv(inventory_csv).set_index("server_id")
     placement = pd.read_csv(placement_csv, keep_default_na=False)
-    raw["ghz"] = raw["cpu_pct"].clip(0, 100) / 100 * raw["server_id"].map(inv["cores"]) * raw["server_id"].map(inv["ghz"])
+    scale = inv["cores"] * inv["ghz"] * (inv["perf"] if "perf" in inv else 1.0)
+    raw["ghz"] = raw["cpu_pct"].clip(0, 100) / 100 * raw["server_id"].map(scale)
     raw["host"] = raw["server_id"].map(placement.set_index("server_id")["host_id"])
     cpu = raw.groupby(["host", "timestamp"])["ghz"].sum()
     mem = placement.groupby("host_id")["server_id"].apply(lambda ids: inv.loc[ids, "ram_gb"].sum())
@@ -32,7 +34,9 @@ def independent_replay(traces_csv, inventory_csv, placement_csv, cpu_target, mem
 
 
 def test_plan_on_the_sample_is_feasible_when_replayed_independently(samples_dir, tmp_path, capsys):
-    traces, inventory = samples_dir / "traces.csv", samples_dir / "inventory.csv"
+    traces, inventory = samples_dir / "traces.csv", tmp_path / "inventory.csv"
+    inv = pd.read_csv(samples_dir / "inventory.csv")
+    inv.assign(threads=inv["cores"]).to_csv(inventory, index=False)  # threads = cores: the exact reduction
     assert run("plan", traces, "--inventory", inventory, *PLAIN, "--sizing", "timeseries", "--out", tmp_path, "--quiet") == 0
     assert capsys.readouterr().out == ""
     placement = pd.read_csv(tmp_path / "placement.csv", keep_default_na=False)
@@ -41,8 +45,11 @@ def test_plan_on_the_sample_is_feasible_when_replayed_independently(samples_dir,
     assert (placement["status"].isin(["placed", "retire-candidate"])).all()
     assert (placement["host_id"] != "").all()
     cpu, mem = independent_replay(traces, inventory, tmp_path / "placement.csv", 0.8, 0.95)
-    assert cpu.max() <= 16 * 2.5 * 0.8 * (1 + 1e-9)
-    assert mem.max() <= 256 * 0.9 * (1 + 1e-9)
+    assert cpu.max() <= 64 * 2.5 * 0.8 * (1 + 1e-9)
+    hosts = pd.read_csv(tmp_path / "hosts.csv").set_index("host_id")
+    replayed_peak_pct = cpu.groupby(level="host").max() / (64 * 2.5) * 100
+    np.testing.assert_allclose(hosts.loc[replayed_peak_pct.index, "cpu_replay_peak_pct"], replayed_peak_pct, atol=0.01)
+    assert mem.max() <= 512 * 0.9 * (1 + 1e-9)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["hosts_after"] == placement["host_id"].nunique() == len(pd.read_csv(tmp_path / "hosts.csv"))
     assert summary["lower_bound"] <= summary["hosts_after"] < summary["servers"]

@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
-from consolidate.simulate import host_load_kernel, replay
+from consolidate.simulate import Replay, host_load_kernel, host_stats_kernel, replay
 
 
 def reference_host_load(demand, assignment, n_hosts):
@@ -28,3 +29,75 @@ def test_overload_shares():
     assert rep.over_capacity_pct() == 25.0
     assert rep.unmet_cpu_ghz_h() == 1.0
     np.testing.assert_array_equal(rep.mem_gb, [2.0])
+
+
+# --- per-host statistics, figures and memory ----------------------------------------------------
+
+
+def reference_host_stats(load, target_ghz, capacity_ghz):
+    over = np.maximum(load - capacity_ghz, 0.0)
+    return (
+        (load > target_ghz).sum(axis=1),
+        (load > capacity_ghz).sum(axis=1),
+        over.sum(axis=1),
+        load.max(axis=1, initial=0.0),
+        load.sum(axis=1),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_hosts=st.integers(0, 6), n_steps=st.integers(1, 60), target=st.floats(0.1, 1.0), seed=st.integers(0, 2**31))
+def test_stats_kernel_matches_numpy(n_hosts, n_steps, target, seed):
+    rng = np.random.default_rng(seed)
+    load = rng.random((n_hosts, n_steps)) * 12.0
+    load[:, ::7] = 8.0 * target  # exactly at the target: not over
+    got = host_stats_kernel(load, 8.0 * target, 8.0)
+    for a, b in zip(got, reference_host_stats(load, 8.0 * target, 8.0)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def _rep(load, **kw):
+    args = dict(cpu_capacity_ghz=10.0, cpu_target=0.8, mem_gb=np.array([5.0, 12.0, 3.0]), mem_usable_gb=10.0, interval_s=1800)
+    args.update(kw)
+    return Replay(np.asarray(load, dtype=np.float64), **args)
+
+
+def test_figures_name_the_worst_host_and_the_overcommit():
+    load = [[1.0, 2.0, 3.0, 4.0], [9.0, 9.0, 11.0, 1.0], [8.5, 1.0, 1.0, 1.0]]
+    fig = _rep(load).figures(["a", "b", "c"])
+    assert fig["hosts"] == 3 and fig["host_intervals"] == 12
+    assert fig["over_target_pct"] == 100 * 4 / 12  # 9, 9, 11 on b and 8.5 on c
+    assert fig["over_capacity_pct"] == 100 * 1 / 12
+    assert fig["unmet_cpu_ghz_h"] == 0.5  # 1 GHz over capacity for half an hour
+    assert fig["worst_host"] == "b" and fig["worst_host_over_target_pct"] == 75.0
+    assert fig["worst_host_peak_pct"] == 110.0 and fig["cpu_util_peak_pct"] == 110.0
+    assert fig["hosts_over_target"] == 2 and fig["hosts_over_capacity"] == 1
+    assert fig["hosts_over_memory"] == ["b"] and fig["mem_planned_max_pct"] == 120.0
+    flat = np.array(load).ravel() / 10.0 * 100
+    assert fig["cpu_util_mean_pct"] == pytest.approx(flat.mean())
+    for q in (50, 95, 99):
+        assert fig[f"cpu_util_p{q}_pct"] == pytest.approx(np.percentile(flat, q))
+    assert "mem_used_peak_pct" not in fig
+
+
+def test_worst_host_ties_go_to_the_highest_peak():
+    load = [[9.0, 1.0], [9.5, 1.0], [1.0, 1.0]]
+    assert _rep(load).worst_host() == 1
+
+
+def test_memory_in_use_is_replayed_like_the_cpu():
+    demand = np.ones((3, 4), dtype=np.float32)
+    used = np.array([[1, 2, 3, 4], [5, 5, 5, 5], [9, 9, 9, 9]], dtype=np.float32)
+    rep = replay(demand, np.array([0, 0, 1]), 2, 10.0, 0.8, np.array([4.0, 4.0, 4.0]), 10.0, 300, mem_used_gb=used)
+    np.testing.assert_array_equal(rep.mem_used_gb, [[6, 7, 8, 9], [9, 9, 9, 9]])
+    fig = rep.figures()
+    assert fig["mem_used_peak_pct"] == 90.0 and fig["over_memory_pct"] == 0.0
+    rep = replay(demand, np.array([0, 0, 0]), 1, 10.0, 0.8, np.array([4.0, 4.0, 4.0]), 10.0, 300, mem_used_gb=used)
+    assert rep.figures()["over_memory_pct"] == 100.0  # 15 to 18 GB in use on 10 GB
+    assert rep.figures()["hosts_over_memory"] == ["host-1"]  # 12 GB planned
+
+
+def test_an_empty_replay_has_zero_figures():
+    rep = replay(np.zeros((2, 3), dtype=np.float32), np.array([-1, -1]), 0, 10.0, 0.8, np.ones(2), 10.0, 300)
+    fig = rep.figures()
+    assert fig["hosts"] == 0 and fig["over_target_pct"] == 0.0 and fig["worst_host"] == ""

@@ -86,6 +86,39 @@ PERF_REFERENCE = Sourced(
     "sprawl-era server core",
 )
 
+# Business case (consolidate.report.business). Licences count physical cores only (SMT threads
+# are free), before and after. Money is in USD, like the catalogue's prices.
+VSPHERE_USD_PER_CORE_YEAR = Sourced(
+    135.0, "USD/core/yr",
+    "VMware vSphere Foundation subscription, about 135 USD per core per year, 2024 reports "
+    "(secondary source, unverified)",
+)
+VSPHERE_MIN_CORES_PER_CPU = Sourced(16.0, "cores", "VMware per-core licensing, 2024: at least 16 cores per CPU (socket)")
+WINDOWS_DC_USD_PER_16_CORES = Sourced(
+    6771.0, "USD/16 cores",
+    "Microsoft Windows Server 2025 Datacenter, 6,771 USD per 16-core pack (Microsoft pricing, "
+    "2025, secondary source); a perpetual licence",
+)
+WINDOWS_MIN_CORES_PER_SERVER = Sourced(16.0, "cores", "Microsoft Windows Server per-core licensing: at least 16 cores per server")
+LICENCE_YEARS = Sourced(
+    5.0, "yr",
+    "assumption: a perpetual licence (Windows Server) is spread over 5 years to give a yearly cost",
+)
+MAINTENANCE_PCT = Sourced(
+    10.0, "%/yr",
+    "assumption, unverified: hardware support contracts cost about 10 % of the hardware price a "
+    "year (no primary source found)",
+)
+RACK_USD_PER_U_YEAR = Sourced(
+    300.0, "USD/U/yr",
+    "assumption, unverified: a 42U colocation rack at about 1,000 USD a month is about 286 USD per "
+    "rack unit a year, rounded up",
+)
+DISCOUNT_RATE = Sourced(
+    0.08, "fraction/yr",
+    "assumption: a typical corporate cost of capital (7-10 % a year); no single source",
+)
+
 #: Per-clock throughput of a CPU micro-architecture relative to the one before it:
 #: ``uarch: (previous uarch, factor, source)``. Chained to the reference they give the catalogue's
 #: ``perf`` factors (see :func:`uarch_perf`). Vendor launch claims where one exists, otherwise an
@@ -152,5 +185,13 @@ SOURCES: dict[str, dict] = {
         "RIGHTSIZE_HEADROOM": RIGHTSIZE_HEADROOM,
         "RAM_STEP_GB": RAM_STEP_GB,
         "PERF_REFERENCE": PERF_REFERENCE,
+        "VSPHERE_USD_PER_CORE_YEAR": VSPHERE_USD_PER_CORE_YEAR,
+        "VSPHERE_MIN_CORES_PER_CPU": VSPHERE_MIN_CORES_PER_CPU,
+        "WINDOWS_DC_USD_PER_16_CORES": WINDOWS_DC_USD_PER_16_CORES,
+        "WINDOWS_MIN_CORES_PER_SERVER": WINDOWS_MIN_CORES_PER_SERVER,
+        "LICENCE_YEARS": LICENCE_YEARS,
+        "MAINTENANCE_PCT": MAINTENANCE_PCT,
+        "RACK_USD_PER_U_YEAR": RACK_USD_PER_U_YEAR,
+        "DISCOUNT_RATE": DISCOUNT_RATE,
     }.items()
 }

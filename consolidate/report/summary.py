@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from consolidate.report.business import payback_text
 
 
 def _console() -> Console:
@@ -66,9 +70,44 @@ def print_summary(summary: dict, out_dir: Path) -> None:
             ],
         )
     )
+    bc = s.get("business_case")
+    if bc:
+        cur = bc["currency"]
+        console.print(
+            _table(
+                "Business case",
+                [
+                    ("capital cost (hosts)", _money(bc["capital_cost"], cur)),
+                    ("yearly saving", _money(bc["yearly_saving"], cur)),
+                    ("payback", payback_text(bc)),
+                    (f"NPV over 5 years at {bc['inputs']['discount_rate']:.1%}", _money(bc["npv_5y"], cur)),
+                ],
+            )
+        )
     for warning in s["warnings"]:
         console.print(f"warning: {warning}")
-    console.print(f"wrote {out_dir}/placement.csv, hosts.csv, summary.json")
+    console.print(f"wrote {out_dir}/report.html (and placement.csv, hosts.csv, summary.json, replay.parquet)")
+
+
+def _money(value, currency: str) -> str:
+    return f"{value:,.0f} {currency}" if isinstance(value, (int, float)) and value == value else "n/a (give --host-price)"
+
+
+@contextmanager
+def progress_step(label: str, enabled: bool):
+    """A progress bar on stderr while the ``with`` block runs (nothing when not ``enabled``).
+
+    The steps' own loops are not instrumented, so the bar pulses with the elapsed time and fills
+    when the step ends.
+    """
+    if not enabled:
+        yield
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task(label, total=None)
+        yield
+        bar.update(task, total=1, completed=1)
 
 
 def print_inspect(report: dict) -> None:

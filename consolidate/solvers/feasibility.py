@@ -63,10 +63,3 @@ def violations(
     worst = worst_steps(load_ghz, cpu_cap_ghz)
     bad = np.flatnonzero((worst >= 0) | (load_gb > mem_cap_gb))
     return bad, np.unique(worst[worst >= 0])
-
-
-def is_feasible(
-    cpu_ghz: np.ndarray, mem_gb: np.ndarray, assignment: np.ndarray, n_hosts: int, cpu_cap_ghz: float, mem_cap_gb: float
-) -> bool:
-    """True when no host exceeds the given capacities at any step."""
-    return violations(cpu_ghz, mem_gb, assignment, n_hosts, cpu_cap_ghz, mem_cap_gb)[0].size == 0

@@ -36,17 +36,39 @@ def sort_order(cpu_ghz: np.ndarray, mem_gb: np.ndarray, cpu_cap_ghz: float, mem_
     ``mean CPU + memory`` and ``l2`` is ``sqrt(mean of CPU squared + memory squared)``. Ties keep
     the input order (stable sort), so the order is deterministic.
     """
-    cpu = cpu_ghz.astype(np.float64) / cpu_cap_ghz
+    peak, mean, mean_sq = row_stats(cpu_ghz)
     mem = np.asarray(mem_gb, dtype=np.float64) / mem_cap_gb
     if key == "peak":
-        size = np.maximum(cpu.max(axis=1), mem)
+        size = np.maximum(peak / cpu_cap_ghz, mem)
     elif key == "sum":
-        size = cpu.mean(axis=1) + mem
+        size = mean / cpu_cap_ghz + mem
     elif key == "l2":
-        size = np.sqrt((cpu * cpu).mean(axis=1) + mem * mem)
+        size = np.sqrt(mean_sq / cpu_cap_ghz**2 + mem * mem)
     else:
         raise ValueError(f"unknown sort key {key!r}; use one of {SORT_KEYS}")
     return np.argsort(-size, kind="stable").astype(np.int64)
+
+
+@nb.njit(cache=True)
+def row_stats(cpu_ghz):
+    """Per VM: peak, mean and mean square of the demand (float64), without a float64 copy."""
+    n, n_steps = cpu_ghz.shape
+    peak = np.zeros(n)
+    mean = np.zeros(n)
+    mean_sq = np.zeros(n)
+    for i in range(n):
+        top = 0.0
+        s = 0.0
+        s2 = 0.0
+        for t in range(n_steps):
+            v = np.float64(cpu_ghz[i, t])
+            top = max(top, v)
+            s += v
+            s2 += v * v
+        peak[i] = top
+        mean[i] = s / n_steps
+        mean_sq[i] = s2 / n_steps
+    return peak, mean, mean_sq
 
 
 @nb.njit(cache=True)

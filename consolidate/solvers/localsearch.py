@@ -12,12 +12,13 @@ worsens the total; a moved VM may not return to the host it left for a few itera
 unless that gives the best total so far (refs [1], [2]).
 
 Constraint generation over the steps: the search checks a subset of the time steps (those
-of highest total demand first). When no host overflows on the subset, the full-resolution
-loads (kept up to date for every step) are scanned, and the worst step of each host over
-capacity joins the subset; the search goes on until the full series fits or the budget ends.
+of highest total demand first), kept as compact columns so that the hot loops read
+contiguous memory. When no host overflows on the subset, the full-resolution loads (kept
+up to date for every step) are scanned, and the worst step of each host over capacity joins
+the subset; the search goes on until the full series fits or the budget ends.
 
-The budget is counted in iterations, so a seed fixes the result; a wall-clock deadline,
-checked every few iterations, is a safety cap only.
+The budget is counted in work (step evaluations), so a seed fixes the result on any machine;
+a wall-clock deadline, checked every few iterations, is a safety cap only.
 
 References
 ----------
@@ -37,101 +38,134 @@ import numpy as np
 SWAPS_PER_VM = 4
 #: Destination hosts sampled per iteration when there are more hosts than this.
 HOST_SAMPLE = 48
+#: VMs of the chosen host whose moves are tried: those whose leaving relieves it most.
+MOVERS = 8
+#: Fixed cost of evaluating one move, in step evaluations, for the work budget.
+EVAL_OVERHEAD = 8
 #: Iterations between two looks at the wall clock.
 CLOCK_EVERY = 64
 
 
 @nb.njit(cache=True)
-def overflow_of(load_row, steps, n_steps, load_gb, cpu_cap, mem_cap):
-    """Overflow of one host on ``steps[:n_steps]``: CPU above capacity / cap + memory above / mem cap."""
+def overflow_of(load_row, weight_row, n_steps, load_gb, weight_gb, cpu_cap, mem_cap):
+    """Weighted overflow of one host on its first ``n_steps`` (checked) columns.
+
+    CPU above capacity / cap, each step times its weight, plus memory above / mem cap times
+    its weight.
+    """
     s = 0.0
     for k in range(n_steps):
-        v = load_row[steps[k]] - cpu_cap
+        v = load_row[k] - cpu_cap
         if v > 0.0:
-            s += v
+            s += weight_row[k] * v
     s /= cpu_cap
     if load_gb > mem_cap:
-        s += (load_gb - mem_cap) / mem_cap
+        s += weight_gb * (load_gb - mem_cap) / mem_cap
     return s
 
 
 @nb.njit(cache=True)
-def peak_on(row, steps, n_steps):
-    """Largest ``row[t]`` over ``t`` in ``steps[:n_steps]``."""
+def peak_on(row, n_steps):
+    """Largest of ``row[:n_steps]``."""
     best = -np.inf
     for k in range(n_steps):
-        v = row[steps[k]]
-        if v > best:
-            best = v
+        if row[k] > best:
+            best = row[k]
     return best
 
 
 @nb.njit(cache=True)
-def add_cost(cpu_ghz, mem_gb, i, g, load_ghz, load_gb, host_peak, item_peak, steps, n_steps, cpu_cap, mem_cap, stop_at):
-    """Overflow VM ``i`` adds to host ``g`` on the checked steps.
+def add_cost(sub_ghz, mem_gb, i, g, load, load_gb, weight, weight_gb, host_peak, item_peak, n_steps, cpu_cap, mem_cap, stop_at):
+    """Weighted overflow VM ``i`` adds to host ``g`` on the checked columns.
 
-    Gives up, returning a value above ``stop_at``, as soon as the sum passes it.
+    ``sub_ghz`` (VMs x columns) and ``load`` (hosts x columns) hold the checked steps. Gives
+    up, returning a value above ``stop_at``, as soon as the sum passes it.
     """
     s = 0.0
     gb = load_gb[g] + mem_gb[i]
     if gb > mem_cap:
-        s += (gb - max(load_gb[g], mem_cap)) / mem_cap
+        s += weight_gb[g] * (gb - max(load_gb[g], mem_cap)) / mem_cap
     if host_peak[g] + item_peak[i] <= cpu_cap:
         return s
     acc = 0.0
     limit = (stop_at - s) * cpu_cap
+    row = load[g]
+    item = sub_ghz[i]
+    w = weight[g]
     for k in range(n_steps):
-        t = steps[k]
-        before = load_ghz[g, t]
-        after = before + cpu_ghz[i, t]
+        after = row[k] + item[k]
         if after > cpu_cap:
-            acc += after - max(before, cpu_cap)
+            acc += w[k] * (after - max(row[k], cpu_cap))
             if acc > limit:
                 break
     return s + acc / cpu_cap
 
 
 @nb.njit(cache=True)
-def exchange_over(cpu_ghz, mem_gb, out_i, in_j, h, load_ghz, load_gb, steps, n_steps, cpu_cap, mem_cap):
-    """Overflow of host ``h`` on the checked steps after VM ``out_i`` leaves and VM ``in_j`` joins.
+def exchange_over(sub_ghz, mem_gb, out_i, in_j, h, load, load_gb, weight, weight_gb, n_steps, cpu_cap, mem_cap):
+    """Weighted overflow of host ``h`` on the checked columns after VM ``out_i`` leaves and ``in_j`` joins.
 
     ``in_j`` = -1 means no VM joins.
     """
     s = 0.0
-    for k in range(n_steps):
-        t = steps[k]
-        v = load_ghz[h, t] - cpu_ghz[out_i, t] - cpu_cap
-        if in_j >= 0:
-            v += cpu_ghz[in_j, t]
-        if v > 0.0:
-            s += v
+    row = load[h]
+    out = sub_ghz[out_i]
+    w = weight[h]
+    if in_j >= 0:
+        into = sub_ghz[in_j]
+        for k in range(n_steps):
+            v = row[k] - out[k] + into[k] - cpu_cap
+            if v > 0.0:
+                s += w[k] * v
+    else:
+        for k in range(n_steps):
+            v = row[k] - out[k] - cpu_cap
+            if v > 0.0:
+                s += w[k] * v
     s /= cpu_cap
     gb = load_gb[h] - mem_gb[out_i]
     if in_j >= 0:
         gb += mem_gb[in_j]
     if gb > mem_cap:
-        s += (gb - mem_cap) / mem_cap
+        s += weight_gb[h] * (gb - mem_cap) / mem_cap
     return s
 
 
 @nb.njit(cache=True)
-def _refresh(h, load_ghz, load_gb, host_peak, over, steps, n_steps, cpu_cap, mem_cap):
-    host_peak[h] = peak_on(load_ghz[h], steps, n_steps)
-    over[h] = overflow_of(load_ghz[h], steps, n_steps, load_gb[h], cpu_cap, mem_cap)
+def _refresh(h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_steps, cpu_cap, mem_cap):
+    """Recompute host ``h``'s peak, weighted overflow and unweighted overflow on the checked columns."""
+    host_peak[h] = peak_on(load[h], n_steps)
+    over[h] = overflow_of(load[h], weight[h], n_steps, load_gb[h], weight_gb[h], cpu_cap, mem_cap)
+    raw[h] = overflow_of(load[h], ones, n_steps, load_gb[h], 1.0, cpu_cap, mem_cap)
 
 
 @nb.njit(cache=True)
-def _move(cpu_ghz, mem_gb, i, src, dst, load_ghz, load_gb, assignment, members, count, slot):
+def _shift(cpu_ghz, sub_ghz, mem_gb, i, src, dst, load_ghz, load, load_gb, n_steps):
+    """Move VM ``i``'s demand from host ``src`` to host ``dst`` (-1: nowhere) in every load."""
     for t in range(cpu_ghz.shape[1]):
-        load_ghz[src, t] -= cpu_ghz[i, t]
-        load_ghz[dst, t] += cpu_ghz[i, t]
-    load_gb[src] -= mem_gb[i]
-    load_gb[dst] += mem_gb[i]
-    # Membership lists: the source's last VM fills the hole.
-    last = members[src, count[src] - 1]
-    members[src, slot[i]] = last
-    slot[last] = slot[i]
-    count[src] -= 1
+        if src >= 0:
+            load_ghz[src, t] -= cpu_ghz[i, t]
+        if dst >= 0:
+            load_ghz[dst, t] += cpu_ghz[i, t]
+    for k in range(n_steps):
+        if src >= 0:
+            load[src, k] -= sub_ghz[i, k]
+        if dst >= 0:
+            load[dst, k] += sub_ghz[i, k]
+    if src >= 0:
+        load_gb[src] -= mem_gb[i]
+    if dst >= 0:
+        load_gb[dst] += mem_gb[i]
+
+
+@nb.njit(cache=True)
+def _relist(i, src, dst, assignment, members, count, slot):
+    """Membership lists: VM ``i`` leaves ``src`` (-1: none; its last VM fills the hole), joins ``dst``."""
+    if src >= 0:
+        last = members[src, count[src] - 1]
+        members[src, slot[i]] = last
+        slot[last] = slot[i]
+        count[src] -= 1
     members[dst, count[dst]] = i
     slot[i] = count[dst]
     count[dst] += 1
@@ -139,20 +173,11 @@ def _move(cpu_ghz, mem_gb, i, src, dst, load_ghz, load_gb, assignment, members, 
 
 
 @nb.njit(cache=True)
-def _join(cpu_ghz, mem_gb, i, h, load_ghz, load_gb, assignment, members, count, slot):
-    for t in range(cpu_ghz.shape[1]):
-        load_ghz[h, t] += cpu_ghz[i, t]
-    load_gb[h] += mem_gb[i]
-    members[h, count[h]] = i
-    slot[i] = count[h]
-    count[h] += 1
-    assignment[i] = h
-
-
-@nb.njit(cache=True)
-def _add_violated_steps(load_ghz, cpu_cap, steps, n_steps, in_set):
-    """Add each host's worst step over capacity to the checked set; returns the new size."""
+def _violated_steps(load_ghz, cpu_cap, in_set):
+    """Each host's worst step over capacity that is not checked yet (distinct, int64)."""
     n_hosts, n_all = load_ghz.shape
+    found = np.empty(n_hosts, dtype=np.int64)
+    n_found = 0
     for h in range(n_hosts):
         worst = -1
         top = cpu_cap
@@ -162,9 +187,19 @@ def _add_violated_steps(load_ghz, cpu_cap, steps, n_steps, in_set):
                 worst = t
         if worst >= 0 and not in_set[worst]:
             in_set[worst] = True
-            steps[n_steps] = worst
-            n_steps += 1
-    return n_steps
+            found[n_found] = worst
+            n_found += 1
+    return found[:n_found]
+
+
+@nb.njit(cache=True)
+def _grow_columns(a, n_cols):
+    """``a`` with room for at least ``n_cols`` columns (doubling), contents kept."""
+    if a.shape[1] >= n_cols:
+        return a
+    out = np.empty((a.shape[0], max(n_cols, 2 * a.shape[1])), dtype=a.dtype)
+    out[:, : a.shape[1]] = a
+    return out
 
 
 @nb.njit(cache=True)
@@ -175,7 +210,7 @@ def _now():
 
 
 @nb.njit(cache=True)
-def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initial_steps, seed, max_iters, deadline):
+def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initial_steps, seed, max_work, deadline):
     """Look for a plan on ``n_hosts`` hosts with no overflow at any step, by tabu search.
 
     Parameters
@@ -188,61 +223,76 @@ def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap,
     cpu_cap, mem_cap : effective capacities (GHz, GB).
     initial_steps : int64 steps checked from the start (constraint generation adds more).
     seed : seed of the random choices.
-    max_iters : iteration budget.
+    max_work : budget in step evaluations (VM-host pairs tried x (checked steps +
+        ``EVAL_OVERHEAD``)), a machine-independent measure of the search's effort.
     deadline : ``time.perf_counter()`` value after which the search stops (safety cap).
 
     Returns
     -------
-    (assignment, feasible, iterations, steps): the last plan (feasible on the full series when
-    ``feasible``), else the plan of least overflow seen; the iterations used; the checked steps.
+    (assignment, feasible, work, steps): the last plan (feasible on the full series when
+    ``feasible``), else the plan of least overflow seen; the work spent; the checked steps.
     """
     np.random.seed(seed)
     n, n_all = cpu_ghz.shape
-    steps = np.empty(n_all, dtype=np.int64)
     in_set = np.zeros(n_all, dtype=np.bool_)
+    steps = np.empty(n_all, dtype=np.int64)
     n_steps = 0
     for t in initial_steps:
         if not in_set[t]:
             in_set[t] = True
             steps[n_steps] = t
             n_steps += 1
+    room = max(2 * n_steps, 16)
+    sub_ghz = np.empty((n, room), dtype=np.float32)
+    for i in range(n):
+        for k in range(n_steps):
+            sub_ghz[i, k] = cpu_ghz[i, steps[k]]
 
     load_ghz = np.zeros((n_hosts, n_all))
+    load = np.zeros((n_hosts, room))
     load_gb = np.zeros(n_hosts)
+    weight = np.ones((n_hosts, room))
+    weight_gb = np.ones(n_hosts)
+    ones = np.ones(room)
     members = np.empty((n_hosts, max(n, 1)), dtype=np.int32)
     count = np.zeros(n_hosts, dtype=np.int64)
     slot = np.zeros(n, dtype=np.int64)
-    assignment = assignment0.copy()
+    assignment = np.full(n, -1, dtype=np.int32)
     for i in range(n):
-        if assignment[i] >= 0:
-            _join(cpu_ghz, mem_gb, i, assignment[i], load_ghz, load_gb, assignment, members, count, slot)
+        h = assignment0[i]
+        if h >= 0:
+            _shift(cpu_ghz, sub_ghz, mem_gb, i, -1, h, load_ghz, load, load_gb, n_steps)
+            _relist(i, -1, h, assignment, members, count, slot)
     item_peak = np.empty(n)
     for i in range(n):
-        item_peak[i] = peak_on(cpu_ghz[i], steps, n_steps)
+        item_peak[i] = peak_on(sub_ghz[i].astype(np.float64), n_steps)
     host_peak = np.empty(n_hosts)
     over = np.zeros(n_hosts)
+    raw = np.zeros(n_hosts)
     for h in range(n_hosts):
-        _refresh(h, load_ghz, load_gb, host_peak, over, steps, n_steps, cpu_cap, mem_cap)
+        _refresh(h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_steps, cpu_cap, mem_cap)
 
     # Insertion: least added overflow, ties to the host left with the lowest peak and memory.
+    work = 0.0
     for i in order:
         if assignment[i] >= 0:
             continue
+        work += n_hosts * (n_steps + EVAL_OVERHEAD)
         best_h = 0
         best_cost = np.inf
         best_tie = np.inf
         for g in range(n_hosts):
-            cost = add_cost(cpu_ghz, mem_gb, i, g, load_ghz, load_gb, host_peak, item_peak, steps, n_steps, cpu_cap, mem_cap, best_cost)
+            cost = add_cost(sub_ghz, mem_gb, i, g, load, load_gb, weight, weight_gb, host_peak, item_peak, n_steps, cpu_cap, mem_cap, best_cost)
             tie = (host_peak[g] + item_peak[i]) / cpu_cap + (load_gb[g] + mem_gb[i]) / mem_cap
             if cost < best_cost or (cost == best_cost and tie < best_tie):
                 best_cost = cost
                 best_tie = tie
                 best_h = g
-        _join(cpu_ghz, mem_gb, i, best_h, load_ghz, load_gb, assignment, members, count, slot)
-        _refresh(best_h, load_ghz, load_gb, host_peak, over, steps, n_steps, cpu_cap, mem_cap)
+        _shift(cpu_ghz, sub_ghz, mem_gb, i, -1, best_h, load_ghz, load, load_gb, n_steps)
+        _relist(i, -1, best_h, assignment, members, count, slot)
+        _refresh(best_h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_steps, cpu_cap, mem_cap)
 
-    total = over.sum()
-    best_total = total
+    best_raw = raw.sum()
     best_assignment = assignment.copy()
     tabu_host = np.full(n, -1, dtype=np.int64)
     tabu_until = np.zeros(n, dtype=np.int64)
@@ -252,55 +302,78 @@ def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap,
 
     it = 0
     while True:
-        if total <= 0.0:
+        if raw.sum() <= 0.0:
             # Feasible on the checked steps: test the full series, add the steps that bind.
-            before = n_steps
-            n_steps = _add_violated_steps(load_ghz, cpu_cap, steps, n_steps, in_set)
-            if n_steps == before:
-                return assignment, True, it, steps[:n_steps].copy()
-            for k in range(before, n_steps):
-                t = steps[k]
+            fresh = _violated_steps(load_ghz, cpu_cap, in_set)
+            if fresh.size == 0:
+                return assignment, True, work, steps[:n_steps].copy()
+            new_n = n_steps + fresh.size
+            if new_n > sub_ghz.shape[1]:
+                sub_ghz = _grow_columns(sub_ghz, new_n)
+                load = _grow_columns(load, new_n)
+                weight = _grow_columns(weight, new_n)
+                ones = np.ones(sub_ghz.shape[1])
+            for q in range(fresh.size):
+                t = fresh[q]
+                k = n_steps + q
+                steps[k] = t
                 for i in range(n):
-                    if cpu_ghz[i, t] > item_peak[i]:
-                        item_peak[i] = cpu_ghz[i, t]
+                    v = cpu_ghz[i, t]
+                    sub_ghz[i, k] = v
+                    if v > item_peak[i]:
+                        item_peak[i] = v
+                for h in range(n_hosts):
+                    load[h, k] = load_ghz[h, t]
+                    weight[h, k] = 1.0
+            n_steps = new_n
             for h in range(n_hosts):
-                _refresh(h, load_ghz, load_gb, host_peak, over, steps, n_steps, cpu_cap, mem_cap)
-            total = over.sum()
-            best_total = total
+                _refresh(h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_steps, cpu_cap, mem_cap)
+            best_raw = raw.sum()
             best_assignment[:] = assignment
-        if it >= max_iters:
+        if work >= max_work:
             break
         if it % CLOCK_EVERY == 0 and _now() > deadline:
             break
         it += 1
         n_hot = 0
         for h in range(n_hosts):
-            if over[h] > 0.0:
+            if raw[h] > 0.0:
                 hot[n_hot] = h
                 n_hot += 1
         h = hot[np.random.randint(n_hot)]
+        # Rank the host's VMs by the overflow their leaving removes; try the best few.
+        n_members = count[h]
+        gains = np.empty(n_members)
+        for q in range(n_members):
+            gains[q] = exchange_over(sub_ghz, mem_gb, members[h, q], -1, h, load, load_gb, weight, weight_gb, n_steps, cpu_cap, mem_cap)
+        ranked = np.argsort(gains, kind="mergesort")[:MOVERS]
+        movers = members[h, :n_members][ranked].copy()
+        gains = gains[ranked] - over[h]
+        # Each evaluation also costs a fixed overhead (about EVAL_OVERHEAD steps' worth), which
+        # dominates on short series (T = 1 for peak sizing); a move rewrites the full series.
+        evaluations = n_members + movers.size * (n_sample + 2 * SWAPS_PER_VM)
+        work += float(evaluations) * (n_steps + EVAL_OVERHEAD) + n_hosts + 2 * n_all
         # Destination hosts: all, or a random sample (partial Fisher-Yates shuffle).
-        for s in range(n_sample):
-            r = s + np.random.randint(n_hosts - s)
-            hosts[s], hosts[r] = hosts[r], hosts[s]
+        for q in range(n_sample):
+            r = q + np.random.randint(n_hosts - q)
+            hosts[q], hosts[r] = hosts[r], hosts[q]
         best_delta = np.inf
         best_tie = np.inf
         move_i = -1
         move_g = -1
         swap_j = -1
-        for s in range(count[h]):
-            i = members[h, s]
-            gain = exchange_over(cpu_ghz, mem_gb, i, -1, h, load_ghz, load_gb, steps, n_steps, cpu_cap, mem_cap) - over[h]
-            for q in range(n_sample):
-                g = hosts[q]
-                if g == h:
+        for q in range(movers.size):
+            i = movers[q]
+            gain = gains[q]
+            for r in range(n_sample):
+                g = hosts[r]
+                if g == h or (tabu_host[i] == g and tabu_until[i] > it):
                     continue
-                tabu = tabu_host[i] == g and tabu_until[i] > it
-                stop = (min(best_delta, best_total - total) if tabu else best_delta) - gain
-                add = add_cost(cpu_ghz, mem_gb, i, g, load_ghz, load_gb, host_peak, item_peak, steps, n_steps, cpu_cap, mem_cap, stop + 1e-12)
+                add = add_cost(
+                    sub_ghz, mem_gb, i, g, load, load_gb, weight, weight_gb, host_peak, item_peak, n_steps, cpu_cap,
+                    mem_cap, best_delta - gain + 1e-12,
+                )
                 delta = gain + add
-                if tabu and total + delta >= best_total:
-                    continue
                 tie = (host_peak[g] + item_peak[i]) / cpu_cap
                 if delta < best_delta or (delta == best_delta and tie < best_tie):
                     best_delta = delta
@@ -311,37 +384,45 @@ def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap,
             for _ in range(SWAPS_PER_VM):
                 j = np.random.randint(n)
                 g = assignment[j]
-                if g == h:
+                if g == h or (tabu_host[i] == g and tabu_until[i] > it) or (tabu_host[j] == h and tabu_until[j] > it):
                     continue
-                tabu = (tabu_host[i] == g and tabu_until[i] > it) or (tabu_host[j] == h and tabu_until[j] > it)
                 delta = (
-                    exchange_over(cpu_ghz, mem_gb, i, j, h, load_ghz, load_gb, steps, n_steps, cpu_cap, mem_cap)
-                    + exchange_over(cpu_ghz, mem_gb, j, i, g, load_ghz, load_gb, steps, n_steps, cpu_cap, mem_cap)
+                    exchange_over(sub_ghz, mem_gb, i, j, h, load, load_gb, weight, weight_gb, n_steps, cpu_cap, mem_cap)
+                    + exchange_over(sub_ghz, mem_gb, j, i, g, load, load_gb, weight, weight_gb, n_steps, cpu_cap, mem_cap)
                     - over[h]
                     - over[g]
                 )
-                if tabu and total + delta >= best_total:
-                    continue
                 if delta < best_delta:
                     best_delta = delta
                     best_tie = np.inf
                     move_i = i
                     move_g = g
                     swap_j = j
-        if move_i < 0:
-            continue
+        if move_i < 0 or best_delta >= 0.0:
+            # A local minimum of the weighted overflow: make this host's violations dearer
+            # (breakout), so that the search moves on instead of cycling.
+            for k in range(n_steps):
+                if load[h, k] > cpu_cap:
+                    weight[h, k] += 1.0
+            if load_gb[h] > mem_cap:
+                weight_gb[h] += 1.0
+            _refresh(h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_steps, cpu_cap, mem_cap)
+            if move_i < 0:
+                continue
         tenure = 5 + np.random.randint(10)
         tabu_host[move_i] = h
         tabu_until[move_i] = it + tenure
-        _move(cpu_ghz, mem_gb, move_i, h, move_g, load_ghz, load_gb, assignment, members, count, slot)
+        _shift(cpu_ghz, sub_ghz, mem_gb, move_i, h, move_g, load_ghz, load, load_gb, n_steps)
+        _relist(move_i, h, move_g, assignment, members, count, slot)
         if swap_j >= 0:
             tabu_host[swap_j] = move_g
             tabu_until[swap_j] = it + tenure
-            _move(cpu_ghz, mem_gb, swap_j, move_g, h, load_ghz, load_gb, assignment, members, count, slot)
-        _refresh(h, load_ghz, load_gb, host_peak, over, steps, n_steps, cpu_cap, mem_cap)
-        _refresh(move_g, load_ghz, load_gb, host_peak, over, steps, n_steps, cpu_cap, mem_cap)
-        total = over.sum()
-        if total < best_total:
-            best_total = total
+            _shift(cpu_ghz, sub_ghz, mem_gb, swap_j, move_g, h, load_ghz, load, load_gb, n_steps)
+            _relist(swap_j, move_g, h, assignment, members, count, slot)
+        _refresh(h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_steps, cpu_cap, mem_cap)
+        _refresh(move_g, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_steps, cpu_cap, mem_cap)
+        total_raw = raw.sum()
+        if total_raw < best_raw:
+            best_raw = total_raw
             best_assignment[:] = assignment
-    return best_assignment, False, it, steps[:n_steps].copy()
+    return best_assignment, False, work, steps[:n_steps].copy()

@@ -4,10 +4,11 @@
 constructive heuristics (the best one wins), then tries to close the gap to the bound with
 the local search at a fixed host count and with CP-SAT, stopping as soon as the bound is met.
 
-Long series are packed by constraint generation: the packers see a subset of the time steps
-(those of highest total demand first), the plan is checked on the full series, and the worst
-step of each host over capacity joins the subset until no host is. The returned plan is
-always checked on every step of the full series.
+The constructive heuristics test every step of the series (their fit tests stop at the
+first step over capacity). The local search and CP-SAT work by constraint generation: they
+check a subset of the steps (those of highest total demand first), the plan is checked on the
+full series, and the worst step of each host over capacity joins the subset until no host
+is over. Every returned plan has been checked on every step of the full series.
 """
 
 from __future__ import annotations
@@ -19,19 +20,31 @@ from typing import Callable
 import numpy as np
 
 from consolidate.errors import InputError
-from consolidate.solvers import heuristics, localsearch
+from consolidate.solvers import cpsat, heuristics, localsearch
 from consolidate.solvers.bounds import lower_bounds
 from consolidate.solvers.feasibility import REL_MARGIN, effective_caps, host_loads, violations
 
-#: Steps of highest total demand the packers start from when the series is longer.
+#: Steps of highest total demand the local search starts from.
 INITIAL_STEPS = 64
+#: Local-search budget per attempt at a host count, in step evaluations (about a second
+#: or two of one core).
+LS_WORK = 2e9
+#: The bin-centric heuristics look at this many candidate VMs per choice, fewer on large
+#: instances so that their cost (candidates x VMs x steps) stays near ``BIN_CENTRIC_WORK``.
+BIN_CENTRIC_WINDOW = 256
+BIN_CENTRIC_WORK = 1e9
 
-#: Local-search iterations per host count, and per call of the kernel (the wall-clock cap is
-#: checked between calls).
-LS_ITERS = 50_000
-LS_CHUNK = 5_000
+#: Bisection rounds of :func:`balance`.
+BALANCE_ROUNDS = 8
+#: CP-SAT's exact stage runs on estates of at most this many VMs, with this deterministic time.
+EXACT_MAX_VMS = 200
+CPSAT_DTIME = 20.0
+#: CP-SAT re-packing groups: at most this many hosts and VMs.
+REPACK_MAX_HOSTS = 6
+REPACK_MAX_VMS = 300
 
 METHODS = ("auto", "ffd", "heuristics", "localsearch")
+BIN_CENTRIC = ("dot-product", "l2-norm")
 
 
 @dataclass(frozen=True)
@@ -85,25 +98,6 @@ def initial_steps(cpu_ghz: np.ndarray, max_steps: int = INITIAL_STEPS) -> np.nda
 Packer = Callable[[np.ndarray, np.ndarray, float, float], np.ndarray]
 
 
-def pack_with_steps(
-    packer: Packer, cpu_ghz: np.ndarray, mem_gb: np.ndarray, cpu_cap: float, mem_cap: float, steps: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Run ``packer`` on a subset of steps, adding binding steps until the full series fits.
-
-    ``packer(cpu_sub, mem_gb, cpu_cap, mem_cap) -> assignment`` works on the (n, len(steps))
-    sub-series. Returns the assignment (feasible on every step) and the final step set.
-    """
-    while True:
-        sub = np.ascontiguousarray(cpu_ghz[:, steps])
-        assignment = packer(sub, mem_gb, cpu_cap, mem_cap)
-        n_hosts = int(assignment.max()) + 1 if assignment.size else 0
-        bad, new_steps = violations(cpu_ghz, mem_gb, assignment, n_hosts, cpu_cap, mem_cap)
-        if bad.size == 0:
-            return assignment, steps
-        # Memory does not depend on the steps, so a violation here is always a CPU step.
-        steps = np.union1d(steps, new_steps)
-
-
 def _order_packer(kernel, key: str) -> Packer:
     def packer(cpu, mem, cpu_cap, mem_cap):
         order = heuristics.sort_order(cpu, mem, cpu_cap, mem_cap, key)
@@ -112,26 +106,39 @@ def _order_packer(kernel, key: str) -> Packer:
     return packer
 
 
-def _bin_centric_packer(use_l2: bool, window: int = 256) -> Packer:
+def _bin_centric_packer(use_l2: bool) -> Packer:
     def packer(cpu, mem, cpu_cap, mem_cap):
         order = heuristics.sort_order(cpu, mem, cpu_cap, mem_cap, "l2")
+        window = int(np.clip(BIN_CENTRIC_WORK / max(cpu.size, 1), 8, BIN_CENTRIC_WINDOW))
         return heuristics.bin_centric_fit(cpu, mem, order, cpu_cap, mem_cap, use_l2, window)
 
     return packer
 
 
 def heuristic_portfolio(method: str) -> dict[str, Packer]:
-    """The constructive heuristics ``method`` runs, by name."""
-    portfolio = {"ffd-peak": _order_packer(heuristics.first_fit, "peak")}
+    """The constructive heuristics ``method`` runs, by name, cheapest and strongest first."""
     if method == "ffd":
-        return portfolio
-    for key in ("sum", "l2"):
-        portfolio[f"ffd-{key}"] = _order_packer(heuristics.first_fit, key)
-    for key in heuristics.SORT_KEYS:
+        return {"ffd-peak": _order_packer(heuristics.first_fit, "peak")}
+    portfolio = {f"ffd-{key}": _order_packer(heuristics.first_fit, key) for key in ("sum", "l2", "peak")}
+    for key in ("sum", "l2", "peak"):
         portfolio[f"bfd-{key}"] = _order_packer(heuristics.best_fit, key)
     portfolio["dot-product"] = _bin_centric_packer(use_l2=False)
     portfolio["l2-norm"] = _bin_centric_packer(use_l2=True)
     return portfolio
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One local-search attempt at a host count.
+
+    ``plan`` is feasible on the full series (hosts renumbered 0..k-1, k <= the count), or None
+    when the budget ran out; ``last`` is the search's final (least overflow) assignment, a warm
+    start for the next attempt; ``steps`` are the steps that were checked.
+    """
+
+    plan: np.ndarray | None
+    last: np.ndarray
+    steps: np.ndarray
 
 
 def fixed_count_search(
@@ -140,43 +147,292 @@ def fixed_count_search(
     n_hosts: int,
     cpu_cap: float,
     mem_cap: float,
-    steps: np.ndarray,
     *,
     seed: int,
-    max_iters: int = LS_ITERS,
-    deadline: float = np.inf,
     start: np.ndarray | None = None,
-) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Local search for a plan on exactly ``n_hosts`` hosts, by constraint generation over steps.
+    max_work: float = LS_WORK,
+    deadline: float = np.inf,
+    steps: np.ndarray | None = None,
+) -> Attempt:
+    """Local search for a plan on ``n_hosts`` hosts, feasible on the full series.
 
-    Returns ``(plan or None, last assignment, steps)``: the plan is feasible on the full series;
-    None when the iteration budget (or the ``deadline``, a ``time.perf_counter`` value) ran out.
-    ``start`` is a warm start (VMs at -1, or all of them when None, are inserted first).
+    ``start`` is a warm start (host indices below ``n_hosts``; VMs at -1, or all of them when
+    None, are inserted first); ``deadline`` a ``time.perf_counter()`` value; ``steps`` the
+    steps to check from the start (default: those of highest total demand, plus each warm-start
+    host's peak step).
     """
     n = cpu_ghz.shape[0]
     assignment = np.full(n, -1, dtype=np.int32) if start is None else start.astype(np.int32)
     order = heuristics.sort_order(cpu_ghz, mem_gb, cpu_cap, mem_cap, "l2")
-    used = 0
-    call = 0
-    while used < max_iters and time.perf_counter() < deadline:
-        sub = np.ascontiguousarray(cpu_ghz[:, steps])
-        budget = min(LS_CHUNK, max_iters - used)
-        assignment, overflow, iters = localsearch.local_search(
-            sub, mem_gb, assignment, order, n_hosts, cpu_cap, mem_cap, seed * 7919 + call, budget
+    if steps is None:
+        steps = initial_steps(cpu_ghz)
+        if assignment.max(initial=-1) >= 0:
+            # Each host's own peak step of the warm start is likely to bind again.
+            load_ghz, _ = host_loads(cpu_ghz, mem_gb, assignment, n_hosts)
+            steps = np.union1d(steps, load_ghz.argmax(axis=1))
+    while True:
+        last, feasible, work, steps = localsearch.local_search(
+            cpu_ghz, mem_gb, assignment, order, n_hosts, cpu_cap, mem_cap, steps, seed, max_work, deadline
         )
-        used += max(iters, 1)
-        call += 1
-        if overflow > 0.0:
-            continue
-        bad, new_steps = violations(cpu_ghz, mem_gb, assignment, n_hosts, cpu_cap, mem_cap)
+        if not feasible:
+            return Attempt(None, last, steps)
+        # The kernel's running sums may drift by a few ulps: confirm with fresh sums.
+        bad, new_steps = violations(cpu_ghz, mem_gb, last, n_hosts, cpu_cap, mem_cap)
         if bad.size == 0:
-            return assignment, assignment, steps
-        steps = np.union1d(steps, new_steps)
-    return None, assignment, steps
+            return Attempt(_compact(last), last, steps)
+        assignment, steps = last, np.union1d(steps, new_steps)
+        max_work -= work
 
 
 def _n_hosts(assignment: np.ndarray) -> int:
     return int(assignment.max()) + 1 if assignment.size else 0
+
+
+def _compact(assignment: np.ndarray) -> np.ndarray:
+    """Hosts renumbered 0..k-1 in order of index, dropping empty ones."""
+    _, renumbered = np.unique(assignment, return_inverse=True)
+    return renumbered.astype(np.int32).reshape(assignment.shape)
+
+
+def _drop_hosts(
+    assignment: np.ndarray, cpu_ghz: np.ndarray, mem_gb: np.ndarray, cpu_cap: float, mem_cap: float, n_keep: int
+) -> np.ndarray:
+    """A warm start on ``n_keep`` hosts: the fullest hosts keep their VMs (renumbered), the rest wait at -1."""
+    n_hosts = _n_hosts(assignment)
+    load_ghz, load_gb = host_loads(cpu_ghz, mem_gb, assignment, n_hosts)
+    fill = load_ghz.mean(axis=1) / cpu_cap + load_gb / mem_cap
+    keep = np.argsort(-fill, kind="stable")[:n_keep]
+    new_index = np.full(n_hosts, -1, dtype=np.int32)
+    new_index[keep] = np.arange(n_keep, dtype=np.int32)
+    return new_index[assignment]
+
+
+def _extra_hosts_estimate(cpu_ghz: np.ndarray, mem_gb: np.ndarray, assignment: np.ndarray, n_hosts: int, cpu_cap: float, mem_cap: float) -> int:
+    """Hosts the overflow of an infeasible plan would fill on its own (at least 1)."""
+    load_ghz, load_gb = host_loads(cpu_ghz, mem_gb, assignment, n_hosts)
+    cpu_over = np.maximum(load_ghz - cpu_cap, 0.0).sum(axis=0).max() / cpu_cap
+    mem_over = np.maximum(load_gb - mem_cap, 0.0).sum() / mem_cap
+    return max(1, int(np.ceil(max(cpu_over, mem_over))))
+
+
+def climb(
+    cpu_ghz: np.ndarray,
+    mem_gb: np.ndarray,
+    failed: Attempt,
+    failed_hosts: int,
+    upper: int,
+    cpu_cap: float,
+    mem_cap: float,
+    *,
+    seed: int,
+    max_work: float = LS_WORK,
+    deadline: float = np.inf,
+    log: list[str] | None = None,
+) -> tuple[np.ndarray | None, int]:
+    """From a failed attempt, add hosts until the local search finds a plan (below ``upper``).
+
+    The failed plan is the warm start (the new hosts start empty). The first step adds the
+    hosts its overflow would fill; each further failure doubles the step. Returns the plan (or
+    None) and the largest count that failed.
+    """
+    log = [] if log is None else log
+    step = _extra_hosts_estimate(cpu_ghz, mem_gb, failed.last, failed_hosts, cpu_cap, mem_cap)
+    while failed_hosts + step < upper and time.perf_counter() < deadline:
+        target = failed_hosts + step
+        attempt = fixed_count_search(
+            cpu_ghz, mem_gb, target, cpu_cap, mem_cap, seed=seed, start=failed.last, max_work=max_work,
+            deadline=deadline, steps=failed.steps,
+        )
+        log.append(f"localsearch@{target}" + ("+" if attempt.plan is not None else ""))
+        if attempt.plan is not None:
+            return attempt.plan, failed_hosts
+        failed, failed_hosts = attempt, target
+        step *= 2
+    return None, failed_hosts
+
+
+def descend(
+    cpu_ghz: np.ndarray,
+    mem_gb: np.ndarray,
+    plan: np.ndarray,
+    floor: int,
+    cpu_cap: float,
+    mem_cap: float,
+    *,
+    seed: int,
+    max_work: float = LS_WORK,
+    deadline: float = np.inf,
+    log: list[str] | None = None,
+) -> np.ndarray:
+    """Fewer hosts than a feasible ``plan``, by bisection above ``floor`` (a count that failed).
+
+    Each attempt drops the emptiest hosts of the best plan and re-inserts their VMs. Returns
+    the best feasible plan found; ``log`` collects what ran (``+`` marks a success).
+    """
+    log = [] if log is None else log
+    best = plan
+    steps = None
+    while _n_hosts(best) - floor > 1 and time.perf_counter() < deadline:
+        target = (_n_hosts(best) + floor) // 2
+        start = _drop_hosts(best, cpu_ghz, mem_gb, cpu_cap, mem_cap, target)
+        attempt = fixed_count_search(
+            cpu_ghz, mem_gb, target, cpu_cap, mem_cap, seed=seed, start=start, max_work=max_work,
+            deadline=deadline, steps=steps,
+        )
+        steps = attempt.steps
+        log.append(f"localsearch@{target}" + ("+" if attempt.plan is not None else ""))
+        if attempt.plan is not None:
+            best = attempt.plan
+        else:
+            floor = target
+    return best
+
+
+def balance(
+    cpu_ghz: np.ndarray,
+    mem_gb: np.ndarray,
+    assignment: np.ndarray,
+    cpu_cap_ghz: float,
+    mem_cap_gb: float,
+    *,
+    seed: int = 0,
+    rounds: int = BALANCE_ROUNDS,
+    max_work: float = LS_WORK,
+    time_limit_s: float = 60.0,
+    rel_margin: float = REL_MARGIN,
+) -> np.ndarray:
+    """The same VMs on the same hosts count, with a lower highest host peak (spread the load).
+
+    Bisection on a squeezed CPU capacity: each round asks the fixed-count local search for a
+    plan under the middle of [``max_t total / hosts``, current highest peak], starting from
+    the best plan so far. VMs at -1 stay unplaced.
+
+    Returns
+    -------
+    int32 (n_vms,) assignment on the same hosts, feasible for ``cpu_cap_ghz`` and ``mem_cap_gb``.
+    """
+    deadline = time.perf_counter() + time_limit_s
+    cpu, mem = _check_inputs(cpu_ghz, mem_gb, cpu_cap_ghz, mem_cap_gb)
+    assignment = np.asarray(assignment, dtype=np.int32)
+    placed = np.flatnonzero(assignment >= 0)
+    if placed.size == 0:
+        return assignment.copy()
+    cpu_p = np.ascontiguousarray(cpu[placed])
+    mem_p = mem[placed]
+    best = assignment[placed].copy()
+    n_hosts = _n_hosts(best)
+    _, mem_cap = effective_caps(cpu_cap_ghz, mem_cap_gb, rel_margin)
+    low = float(cpu_p.sum(axis=0, dtype=np.float64).max()) / n_hosts
+    high = float(host_loads(cpu_p, mem_p, best, n_hosts)[0].max())
+    steps = None
+    for _ in range(rounds):
+        if time.perf_counter() >= deadline or high - low <= 1e-3 * high:
+            break
+        middle = 0.5 * (low + high)
+        attempt = fixed_count_search(
+            cpu_p, mem_p, n_hosts, middle, mem_cap, seed=seed, start=best, max_work=max_work, deadline=deadline,
+            steps=steps,
+        )
+        steps = attempt.steps
+        if attempt.plan is None or _n_hosts(attempt.plan) < n_hosts:
+            # (A plan that empties a host would leave the others fuller: keep the count.)
+            low = middle
+        else:
+            best = attempt.plan
+            high = float(host_loads(cpu_p, mem_p, best, n_hosts)[0].max())
+    out = assignment.copy()
+    out[placed] = best
+    return out
+
+
+def exact_search(
+    cpu_ghz: np.ndarray,
+    mem_gb: np.ndarray,
+    plan: np.ndarray,
+    lower_bound: int,
+    caps: tuple[float, float],
+    real_caps: tuple[float, float],
+    *,
+    seed: int,
+    deterministic_time: float,
+    deadline: float,
+    log: list[str],
+) -> tuple[np.ndarray, int]:
+    """CP-SAT from the bound upwards: prove counts infeasible (raising the bound) or find a plan.
+
+    Returns ``(plan, lower_bound)``; the bound is proven (by an infeasible model) when raised.
+    """
+    best = plan
+    for n_hosts in range(lower_bound, _n_hosts(plan)):
+        left_s = deadline - time.perf_counter()
+        if left_s <= 0 or deterministic_time <= 0:
+            break
+        outcome = cpsat.pack_exact(
+            cpu_ghz, mem_gb, n_hosts, caps[0], caps[1], real_cpu_cap=real_caps[0], real_mem_cap=real_caps[1],
+            hint=best, seed=seed, deterministic_time=deterministic_time, time_limit_s=left_s,
+        )
+        deterministic_time -= outcome.deterministic_time
+        log.append(f"cp-sat@{n_hosts}:{outcome.status}")
+        if outcome.status == "infeasible":
+            lower_bound = n_hosts + 1
+        elif outcome.status == "feasible":
+            best = outcome.assignment
+            break
+        else:
+            break
+    return best, lower_bound
+
+
+def repack_groups(
+    cpu_ghz: np.ndarray,
+    mem_gb: np.ndarray,
+    plan: np.ndarray,
+    floor: int,
+    cpu_cap: float,
+    mem_cap: float,
+    *,
+    seed: int,
+    deterministic_time: float,
+    deadline: float,
+    log: list[str],
+) -> np.ndarray:
+    """CP-SAT large-neighbourhood search: re-pack the VMs of a few hosts onto one host fewer.
+
+    The group is the emptiest hosts (by mean CPU and memory share), as few as can hold their
+    load on one host fewer at every step and in memory; it is tried only when it has at most
+    ``REPACK_MAX_HOSTS`` hosts and ``REPACK_MAX_VMS`` VMs. Each success removes a host; the
+    search stops at the first failure, at ``floor`` hosts, or when the budget is spent.
+    """
+    best = plan
+    while _n_hosts(best) > floor and deterministic_time > 0 and time.perf_counter() < deadline:
+        n_hosts = _n_hosts(best)
+        load_ghz, load_gb = host_loads(cpu_ghz, mem_gb, best, n_hosts)
+        fill = load_ghz.mean(axis=1) / cpu_cap + load_gb / mem_cap
+        by_fill = np.argsort(fill, kind="stable")
+        group = None
+        for k in range(2, min(REPACK_MAX_HOSTS, n_hosts) + 1):
+            hosts = by_fill[:k]
+            if load_ghz[hosts].sum(axis=0).max() <= (k - 1) * cpu_cap and load_gb[hosts].sum() <= (k - 1) * mem_cap:
+                group = hosts
+                break
+        if group is None:
+            break
+        vms = np.flatnonzero(np.isin(best, group))
+        if vms.size > REPACK_MAX_VMS:
+            break
+        outcome = cpsat.pack_exact(
+            np.ascontiguousarray(cpu_ghz[vms]), mem_gb[vms], len(group) - 1, cpu_cap, mem_cap, hint=best[vms], seed=seed,
+            deterministic_time=deterministic_time, time_limit_s=deadline - time.perf_counter(), prove=False,
+        )
+        deterministic_time -= outcome.deterministic_time
+        log.append(f"cp-sat-repack@{n_hosts - 1}:{outcome.status}")
+        if outcome.status != "feasible":
+            break
+        # The group's hosts give way to len(group) - 1 new ones at the end; renumber.
+        new = best.copy()
+        new[vms] = n_hosts + outcome.assignment
+        best = _compact(new)
+    return best
 
 
 def solve(
@@ -188,9 +444,19 @@ def solve(
     seed: int = 0,
     time_limit_s: float = 60.0,
     method: str = "auto",
+    balance: bool = False,
     rel_margin: float = REL_MARGIN,
+    ls_work: float = LS_WORK,
+    cpsat_dtime: float = CPSAT_DTIME,
 ) -> SolveResult:
     """Pack VMs onto as few identical hosts as the full-resolution series allow.
+
+    Stages, each skipped once the plan meets the lower bound: first-fit and best-fit
+    decreasing (three sort keys); the local search at the bound; the bin-centric heuristics;
+    the local search between the bound and the best plan (adding hosts to the failed plan at
+    the bound, then bisecting); then CP-SAT: on small estates (up to ``EXACT_MAX_VMS`` VMs)
+    the exact model, which proves counts infeasible from the bound upwards or finds a plan,
+    on larger ones re-packing the VMs of a few hosts onto one fewer.
 
     Parameters
     ----------
@@ -198,63 +464,108 @@ def solve(
     mem_gb : (n_vms,) memory demand in GB.
     cpu_cap_ghz, mem_cap_gb : plannable capacity of one host (GHz, GB), targets applied.
     seed : seed of the randomised searches; the same seed gives the same plan.
-    time_limit_s : wall-clock cap on the whole run (s); budgets are otherwise counted in
-        iterations, so the plan does not depend on machine speed unless this cap is hit.
-    method : ``"auto"`` (everything), ``"ffd"`` (first-fit decreasing only) or
-        ``"heuristics"`` (the constructive portfolio only).
+    time_limit_s : wall-clock cap on the whole run (s). Budgets are counted in iterations and
+        CP-SAT deterministic time, so the plan does not depend on the machine unless this cap
+        cuts a search short.
+    method : ``"auto"`` (everything), ``"ffd"`` (first-fit decreasing only), ``"heuristics"``
+        (the constructive portfolio only) or ``"localsearch"`` (first-fit decreasing, then the
+        local search).
+    balance : with the host count found, lower the highest host peak (see :func:`balance`).
     rel_margin : relative safety margin shaved off both capacities for the feasibility tests.
+    ls_work : local-search budget per attempt at a host count, in step evaluations.
+    cpsat_dtime : CP-SAT deterministic-time budget for the exact or re-packing stage.
 
     Returns
     -------
-    SolveResult, with every host within capacity at every step of ``cpu_ghz``.
+    SolveResult, with every host within capacity at every step of ``cpu_ghz``. Its
+    ``bound_resource`` is ``"cp-sat"`` when CP-SAT proved the bound.
     """
     start = time.perf_counter()
+    deadline = start + time_limit_s
     if method not in METHODS:
         raise InputError(f"unknown solver method {method!r}; use one of {', '.join(METHODS)}")
     cpu, mem = _check_inputs(cpu_ghz, mem_gb, cpu_cap_ghz, mem_cap_gb)
     cpu_cap, mem_cap = effective_caps(cpu_cap_ghz, mem_cap_gb, rel_margin)
 
     n = cpu.shape[0]
-    peak = cpu.max(axis=1).astype(np.float64)
+    peak = heuristics.row_stats(cpu)[0]
     placeable = np.flatnonzero((peak <= cpu_cap) & (mem <= mem_cap))
     cpu_p = np.ascontiguousarray(cpu[placeable])
     mem_p = mem[placeable]
     bounds = lower_bounds(cpu_p, mem_p, cpu_cap_ghz, mem_cap_gb)
+    lower_bound, resource = bounds.value, bounds.resource
+    local = method in ("auto", "localsearch")
 
     methods: list[str] = []
-    best: np.ndarray | None = None
-    steps = initial_steps(cpu_p)
-    for name, packer in heuristic_portfolio(method).items():
-        if best is not None and (_n_hosts(best) == bounds.value or time.perf_counter() - start > time_limit_s):
-            break
-        candidate, steps = pack_with_steps(packer, cpu_p, mem_p, cpu_cap, mem_cap, steps)
+    best = None
+
+    def open_gap() -> bool:
+        return _n_hosts(best) > lower_bound and time.perf_counter() < deadline
+
+    def run(name: str, packer: Packer) -> None:
+        nonlocal best
+        candidate = packer(cpu_p, mem_p, cpu_cap, mem_cap)
         methods.append(name)
         if best is None or _n_hosts(candidate) < _n_hosts(best):
             best = candidate
 
-    if method in ("auto", "localsearch") and best is not None:
-        deadline = start + time_limit_s
-        warm = None
-        for n_hosts in range(bounds.value, _n_hosts(best)):
-            if time.perf_counter() >= deadline:
-                break
-            plan, warm, steps = fixed_count_search(
-                cpu_p, mem_p, n_hosts, cpu_cap, mem_cap, steps, seed=seed, deadline=deadline, start=warm
+    portfolio = heuristic_portfolio("ffd" if method == "localsearch" else method)
+    bin_centric = {k: portfolio.pop(k) for k in BIN_CENTRIC if k in portfolio}
+    for name, packer in portfolio.items():
+        run(name, packer)
+        if not open_gap():
+            break
+    failed = None
+    if local and open_gap():
+        failed = fixed_count_search(cpu_p, mem_p, lower_bound, cpu_cap, mem_cap, seed=seed, max_work=ls_work, deadline=deadline)
+        methods.append(f"localsearch@{lower_bound}" + ("+" if failed.plan is not None else ""))
+        if failed.plan is not None:
+            best, failed = failed.plan, None
+    for name, packer in bin_centric.items():
+        if not open_gap():
+            break
+        run(name, packer)
+    if failed is not None and open_gap():
+        found, floor = climb(
+            cpu_p, mem_p, failed, lower_bound, _n_hosts(best), cpu_cap, mem_cap, seed=seed, max_work=ls_work,
+            deadline=deadline, log=methods,
+        )
+        if found is not None and _n_hosts(found) < _n_hosts(best):
+            best = found
+        if open_gap():
+            best = descend(
+                cpu_p, mem_p, best, floor, cpu_cap, mem_cap, seed=seed, max_work=ls_work, deadline=deadline, log=methods
             )
-            methods.append(f"localsearch@{n_hosts}")
-            if plan is not None:
-                best = plan
-                break
+    if method == "auto" and open_gap() and placeable.size <= EXACT_MAX_VMS:
+        best, proven = exact_search(
+            cpu_p, mem_p, best, lower_bound, (cpu_cap, mem_cap), (cpu_cap_ghz, mem_cap_gb), seed=seed,
+            deterministic_time=cpsat_dtime, deadline=deadline, log=methods,
+        )
+        if proven > lower_bound:
+            lower_bound, resource = proven, "cp-sat"
+    elif method == "auto" and open_gap():
+        best = repack_groups(
+            cpu_p, mem_p, best, lower_bound, cpu_cap, mem_cap, seed=seed, deterministic_time=cpsat_dtime,
+            deadline=deadline, log=methods,
+        )
+    if balance and _n_hosts(best) > 0:
+        best = _balance(
+            cpu_p, mem_p, best, cpu_cap_ghz, mem_cap_gb, seed=seed, max_work=ls_work,
+            time_limit_s=max(0.0, deadline - time.perf_counter()), rel_margin=rel_margin,
+        )
+        methods.append("balance")
 
-    return _result(best, placeable, n, cpu_p, mem_p, bounds.value, bounds.resource, methods, start)
+    return _result(best, placeable, n, cpu_p, mem_p, lower_bound, resource, methods, start)
+
+
+_balance = balance
 
 
 def _result(assignment_p, placeable, n, cpu_p, mem_p, lower_bound, resource, methods, start) -> SolveResult:
     assignment = np.full(n, -1, dtype=np.int32)
-    if assignment_p is not None:
-        assignment[placeable] = assignment_p
-    n_hosts = _n_hosts(assignment_p) if assignment_p is not None else 0
-    load_ghz, _ = host_loads(cpu_p, mem_p, assignment_p if assignment_p is not None else np.zeros(0, np.int32), n_hosts)
+    assignment[placeable] = assignment_p
+    n_hosts = _n_hosts(assignment_p)
+    load_ghz, _ = host_loads(cpu_p, mem_p, assignment_p, n_hosts)
     return SolveResult(
         assignment=assignment,
         n_hosts=n_hosts,

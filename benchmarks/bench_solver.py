@@ -1,0 +1,204 @@
+"""Benchmark of the packing solver against the simple packers and a naive CP-SAT model.
+
+For each estate it reports, in hosts and hosts / lower bound, with wall times:
+the lower bound; ``solve()`` (the whole portfolio); time-aware first-fit decreasing; first-fit
+decreasing on p95- and peak-sized VMs (one number per VM); and the textbook CP-SAT bin-packing
+model (OR-Tools' ``bin_packing_sat.py`` style, every step, no symmetry break) given the same
+time limit. Every plan is replayed in float64 on the unrounded demand, and the share of
+host-intervals above capacity is reported (sized plans overflow; time-aware ones must not).
+
+Estates:
+- ``planetlab``: the PlanetLab day 2011-03-03 from ``../shared/data/planetlab`` (1052 VMs,
+  288 five-minute steps), inventory from ``20110303.inventory.csv``, a 16-core 2.5 GHz
+  256 GB host at targets 0.8 / 0.95, no SMT, no hypervisor (the issue's setting).
+- ``synthetic-1000``: ``consolidate.samples.generate_estate(1000, 14 days, seed 0)``
+  (4032 steps) on the default catalogue host (HPE DL380 Gen10 Plus: 80 cores x 2.3 GHz x
+  perf 1.76, 1024 GB) at targets 0.8 / 0.95, no SMT, no hypervisor; memory once as allocated
+  RAM (the default, memory binds) and once as peak used memory + 10 % (CPU binds).
+- ``synthetic-10000`` (with ``--scale``): the same at 10,000 servers.
+
+Usage::
+
+    python benchmarks/bench_solver.py [--time-limit 60] [--scale] [--write]
+
+``--write`` replaces the "Solver" section of benchmarks/RESULTS.md with the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+import ortools
+
+from consolidate.models.hardware import cpu_demand_ghz
+from consolidate.samples import generate_estate
+from consolidate.solvers import cpsat, solve
+from consolidate.solvers.feasibility import effective_caps
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data" / "planetlab"
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+SECTION = "## Solver"
+#: The naive CP-SAT model is not built beyond this many terms (it would not fit in memory).
+NAIVE_MAX_TERMS = 5_000_000
+
+
+def planetlab_day(day: str = "20110303"):
+    """(cpu_ghz float64 (n, 288), mem_gb, cpu_cap_ghz, mem_cap_gb) of a PlanetLab day."""
+    folder = SHARED / day
+    with open(SHARED / f"{day}.inventory.csv", newline="") as f:
+        inventory = {row["server_id"]: row for row in csv.DictReader(f)}
+    names = sorted(os.listdir(folder))
+    cpu_pct = np.array([np.loadtxt(folder / name) for name in names])
+    cores = np.array([float(inventory[name]["cores"]) for name in names])
+    ghz = np.array([float(inventory[name]["ghz"]) for name in names])
+    ram_gb = np.array([float(inventory[name]["ram_gb"]) for name in names])
+    return cpu_pct / 100.0 * (cores * ghz)[:, None], ram_gb, 16 * 2.5 * 0.8, 256 * 0.95
+
+
+def synthetic(servers: int, days: int, mem: str, seed: int = 0):
+    """(cpu_ghz float64, mem_gb, cpu_cap_ghz, mem_cap_gb) of a generated sprawl estate."""
+    traces, inv = generate_estate(servers, days, seed)
+    steps = traces.num_rows // servers
+    cpu_pct = traces["cpu_pct"].to_numpy().reshape(servers, steps)
+    demand = cpu_demand_ghz(cpu_pct, inv.cores, inv.threads, inv.ghz, inv.perf, 0.0)
+    if mem == "allocated":
+        mem_gb = inv.ram_gb.to_numpy(dtype=np.float64)
+    else:
+        mem_gb = traces["mem_gb"].to_numpy().reshape(servers, steps).max(axis=1).astype(np.float64) * 1.1
+    return demand, mem_gb, 80 * 2.3 * 1.76 * 0.8, 1024 * 0.95
+
+
+def over_capacity_pct(demand_ghz, mem_gb, assignment, n_hosts, cpu_cap, mem_cap) -> tuple[float, bool]:
+    """Share of host-intervals above the CPU capacity (float64 replay) and whether memory fits."""
+    placed = assignment >= 0
+    load = np.zeros((n_hosts, demand_ghz.shape[1]))
+    np.add.at(load, assignment[placed], demand_ghz[placed])
+    load_gb = np.bincount(assignment[placed], weights=mem_gb[placed], minlength=n_hosts)
+    return 100.0 * float((load > cpu_cap).mean()), bool((load_gb <= mem_cap).all())
+
+
+def run_estate(name: str, demand_ghz, mem_gb, cpu_cap, mem_cap, time_limit_s: float) -> list[dict]:
+    cpu32 = np.ascontiguousarray(demand_ghz, dtype=np.float32)
+    rows = []
+
+    def record(label, assignment, n_hosts, seconds, lower_bound, note=""):
+        over, mem_ok = over_capacity_pct(demand_ghz, mem_gb, assignment, n_hosts, cpu_cap, mem_cap)
+        rows.append(
+            dict(estate=name, method=label, hosts=n_hosts, ratio=n_hosts / lower_bound, seconds=seconds,
+                 over_pct=over, mem_ok=mem_ok, note=note)
+        )
+        print(f"{name:24s} {label:28s} hosts {n_hosts:5d}  x{n_hosts / lower_bound:.3f}  {seconds:7.2f} s  "
+              f"over {over:6.3f} %  {note}", flush=True)
+
+    t0 = time.perf_counter()
+    full = solve(cpu32, mem_gb, cpu_cap, mem_cap, time_limit_s=time_limit_s)
+    seconds = time.perf_counter() - t0
+    lb = full.lower_bound
+    rows.append(dict(estate=name, method=f"lower bound ({full.bound_resource})", hosts=lb, ratio=1.0, seconds=float("nan"),
+                     over_pct=float("nan"), mem_ok=True, note=""))
+    print(f"{name:24s} lower bound {lb} ({full.bound_resource}); {cpu32.shape[0]} VMs x {cpu32.shape[1]} steps", flush=True)
+    record("solve() [auto]", full.assignment, full.n_hosts, seconds, lb, f"{full.status}; " + " ".join(full.methods[-3:]))
+
+    t0 = time.perf_counter()
+    ffd = solve(cpu32, mem_gb, cpu_cap, mem_cap, method="ffd")
+    record("time-aware FFD", ffd.assignment, ffd.n_hosts, time.perf_counter() - t0, lb)
+    for label, sized in (("p95-sized FFD", np.percentile(demand_ghz, 95, axis=1)), ("peak-sized FFD", demand_ghz.max(axis=1))):
+        t0 = time.perf_counter()
+        res = solve(np.ascontiguousarray(sized[:, None], dtype=np.float32), mem_gb, cpu_cap, mem_cap, method="ffd")
+        record(label, res.assignment, res.n_hosts, time.perf_counter() - t0, lb)
+
+    max_hosts = ffd.n_hosts
+    terms = cpu32.shape[0] * max_hosts * cpu32.shape[1]
+    if terms > NAIVE_MAX_TERMS:
+        rows.append(dict(estate=name, method="naive CP-SAT", hosts=-1, ratio=float("nan"), seconds=float("nan"),
+                         over_pct=float("nan"), mem_ok=True, note=f"not built: {terms:.1e} terms"))
+        print(f"{name:24s} naive CP-SAT not built: {terms:.1e} terms", flush=True)
+    else:
+        t0 = time.perf_counter()
+        cap, mcap = effective_caps(cpu_cap, mem_cap)
+        plan = cpsat.naive_bin_packing(cpu32, mem_gb, max_hosts, cap, mcap, time_limit_s=time_limit_s)
+        seconds = time.perf_counter() - t0
+        if plan is None:
+            rows.append(dict(estate=name, method="naive CP-SAT", hosts=-1, ratio=float("nan"), seconds=seconds,
+                             over_pct=float("nan"), mem_ok=True, note="no plan within the limit"))
+            print(f"{name:24s} naive CP-SAT: no plan in {seconds:.1f} s", flush=True)
+        else:
+            used = np.unique(plan)
+            renumbered = np.searchsorted(used, plan).astype(np.int32)
+            record("naive CP-SAT", renumbered, used.size, seconds, lb, f"{max_hosts} hosts allowed")
+    return rows
+
+
+def markdown(rows: list[dict], command: str, time_limit_s: float) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"Command: `{command}` (time limit {time_limit_s:g} s per solve).",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
+        f"OR-Tools {ortools.__version__}. Times include numba's cached-kernel loading, not compilation.",
+        "",
+        "Over % = host-intervals above the CPU capacity in a float64 replay of the plan on the "
+        "full-resolution demand (sized plans overflow; a time-aware plan must show 0).",
+        "",
+        "| estate | method | hosts | hosts / LB | time (s) | over % | note |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in rows:
+        hosts = "-" if r["hosts"] < 0 else str(r["hosts"])
+        ratio = "-" if not np.isfinite(r["ratio"]) else f"{r['ratio']:.3f}"
+        secs = "-" if not np.isfinite(r["seconds"]) else f"{r['seconds']:.2f}"
+        over = "-" if not np.isfinite(r["over_pct"]) else f"{r['over_pct']:.3f}"
+        note = r["note"] + ("" if r["mem_ok"] else " MEMORY OVER")
+        lines.append(f"| {r['estate']} | {r['method']} | {hosts} | {ratio} | {secs} | {over} | {note} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    """Replace (or append) the Solver section of RESULTS.md, leaving other sections alone."""
+    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    start = old.find(SECTION + "\n")
+    if start < 0:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + len(SECTION))
+        new = old[:start] + text + ("" if end < 0 else old[end:])
+    RESULTS.write_text(new)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--scale", action="store_true", help="also the 10,000-server, 14-day estate")
+    parser.add_argument("--write", action="store_true", help="write the table into benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    # Compile (or load) the kernels outside the timings.
+    solve(np.ones((3, 2), dtype=np.float32), np.ones(3), 2.0, 2.0, time_limit_s=5)
+    rows = []
+    if SHARED.exists():
+        rows += run_estate("planetlab-20110303", *planetlab_day(), args.time_limit)
+    else:
+        print(f"skipping PlanetLab: {SHARED} not found", file=sys.stderr)
+    rows += run_estate("synthetic-1000 (alloc)", *synthetic(1000, 14, "allocated"), args.time_limit)
+    rows += run_estate("synthetic-1000 (used)", *synthetic(1000, 14, "used"), args.time_limit)
+    if args.scale:
+        rows += run_estate("synthetic-10000 (alloc)", *synthetic(10000, 14, "allocated"), args.time_limit)
+        rows += run_estate("synthetic-10000 (used)", *synthetic(10000, 14, "used"), args.time_limit)
+    command = "python " + " ".join(["benchmarks/bench_solver.py", *sys.argv[1:]])
+    text = markdown(rows, command, args.time_limit)
+    print(text)
+    if args.write:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()

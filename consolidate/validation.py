@@ -1,0 +1,468 @@
+"""Out-of-sample validation: plans that hold on the traces they did not see.
+
+A plan packed to fit one window of traces exactly tends to overload on the next one: the
+packer has used every gap the window showed. This module
+
+- splits traces in time (``--holdout 7d``, ``--train-until DATE``) so that a plan made on the
+  earlier part is replayed on the later part;
+- spreads VMs over a given number of hosts, lowest highest-peak first (:func:`spread`);
+- sizes a plan by validation (the ``validated`` sizing policy): inside the training window it
+  plans on the earlier days at each host count, replays the later days, and keeps the
+  smallest count whose share of host-intervals over the CPU target is within the risk target
+  on those held-out days and in sample (a plan made and replayed on the whole window); the
+  plan is then spread over that count on the whole training window;
+- draws the frontier: for each host count, the in-sample and validated overload;
+- replays a plan on held-out traces (:func:`holdout_figures`).
+
+The spread plan, not the packer's, is what the count is chosen for: filling hosts to the
+target uses every gap the window showed, spreading leaves the head-room on every host
+(measured on real traces in ``benchmarks/RESULTS.md``, "Out-of-sample validation").
+
+References
+----------
+.. [1] R. J. Hyndman, G. Athanasopoulos, "Forecasting: Principles and Practice", 3rd ed.,
+   OTexts, 2021, section 5.10 "Time series cross-validation" (evaluation on a rolling
+   forecasting origin: fit on the earlier observations, test on the later ones).
+.. [2] R. L. Graham, "Bounds on multiprocessing timing anomalies", SIAM Journal on Applied
+   Mathematics 17(2) (1969) 416–429 (largest job first to the least-loaded machine, the rule
+   :func:`spread` applies to whole time series).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from consolidate.errors import InputError
+from consolidate.models.hardware import cpu_demand_ghz
+from consolidate.models.trace import TraceSet
+from consolidate.simulate import Replay, replay
+from consolidate.solvers import SolveResult, solve
+from consolidate.solvers.bounds import lower_bounds
+from consolidate.solvers.heuristics import sort_order
+
+if TYPE_CHECKING:
+    from consolidate.plan import Plan
+
+VALIDATED = "validated"
+#: Default risk target of the validated sizing: share of host-intervals over the CPU target
+#: (percent) the plan may show, in sample and on held-out days: 0.5 % is about 7 minutes a day
+#: per host above the target (still below full capacity unless the target is 1).
+DEFAULT_RISK_PCT = 0.5
+#: Share of the training window held out for validation (the later part), whole days when
+#: the window is at least ``WHOLE_DAYS_FROM`` days long.
+VALIDATION_SHARE = 0.25
+WHOLE_DAYS_FROM = 4
+#: Hosts (lowest current peak first) :func:`spread` tries for each VM: the cost stays
+#: VMs x candidates x steps on large estates.
+SPREAD_CANDIDATES = 32
+#: Most rows of the frontier table; longer ranges of host counts are sampled evenly.
+FRONTIER_MAX_ROWS = 16
+#: The frontier starts this many hosts below the lower bound (or the chosen count): what
+#: fewer hosts would cost in risk.
+FRONTIER_BELOW = 3
+#: The frontier stops once the validated overload is at or below this share (percent).
+FRONTIER_ZERO_PCT = 0.01
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|d|w)\s*$")
+_UNIT_S = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration_s(text: str, option: str = "--holdout") -> float:
+    """Seconds in ``"7d"``, ``"36h"``, ``"2w"``, ``"90min"`` or ``"600s"``."""
+    match = _DURATION.match(str(text))
+    if not match or float(match.group(1)) <= 0:
+        raise InputError(f"{option} {text!r}: give a positive duration such as 7d, 36h, 2w or 90min")
+    return float(match.group(1)) * _UNIT_S[match.group(2)]
+
+
+def split_holdout(traces: TraceSet, holdout: str | None = None, train_until: str | None = None) -> tuple[TraceSet, TraceSet]:
+    """The training part (earlier) and the held-out part (later) of ``traces``.
+
+    ``holdout`` is the length of the held-out tail (``"7d"``); ``train_until`` a date or time
+    (UTC unless it carries a zone) where training stops. Exactly one must be given. Both parts
+    must keep at least one interval.
+    """
+    if (holdout is None) == (train_until is None):
+        raise InputError("give either --holdout (e.g. 7d) or --train-until (e.g. 2013-07-15), not both")
+    if holdout is not None:
+        tail = int(round(parse_duration_s(holdout) / traces.interval_s))
+        split = traces.n_steps - tail
+        what = f"--holdout {holdout}"
+    else:
+        try:
+            when = pd.Timestamp(train_until)
+        except (ValueError, TypeError):
+            raise InputError(f"--train-until {train_until!r} is not a date; give e.g. 2013-07-15 or 2013-07-15T12:00Z") from None
+        when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+        split = int(np.ceil((when - traces.start).total_seconds() / traces.interval_s))
+        what = f"--train-until {train_until}"
+    if not 0 < split < traces.n_steps:
+        raise InputError(
+            f"{what} leaves no training or no held-out interval: the traces run from {traces.start} to "
+            f"{traces.end}; choose a split inside that span"
+        )
+    return traces.steps(0, split), traces.steps(split, traces.n_steps)
+
+
+def validation_split(n_steps: int, interval_s: int) -> int:
+    """First step of the validation window inside a training window of ``n_steps``.
+
+    The last ``VALIDATION_SHARE`` of the window, rounded to whole days on windows of at least
+    ``WHOLE_DAYS_FROM`` days (so that the held-out part covers every hour of the day equally),
+    and at least one step on each side.
+    """
+    if n_steps < 2:
+        raise InputError("validated sizing needs at least two intervals of traces; use --sizing timeseries")
+    steps_per_day = 86400 // interval_s if interval_s <= 86400 else 0
+    held = n_steps * VALIDATION_SHARE
+    if steps_per_day and n_steps >= WHOLE_DAYS_FROM * steps_per_day:
+        held = max(1, round(held / steps_per_day)) * steps_per_day
+    held = int(min(max(round(held), 1), n_steps - 1))
+    return n_steps - held
+
+
+@njit(cache=True)
+def spread_kernel(
+    cpu_ghz: np.ndarray, mem_gb: np.ndarray, order: np.ndarray, n_hosts: int, mem_cap_gb: float, n_candidates: int
+) -> np.ndarray:
+    """VMs onto exactly ``n_hosts`` hosts, each to the host left with the lowest peak.
+
+    In ``order``, each VM goes to the host with memory room whose CPU peak over the whole
+    series (GHz) is lowest once the VM is added; ties go to the host with less memory. Only the
+    ``n_candidates`` hosts with room and the lowest current peak are tried (all of them on
+    smaller plans). A VM that fits no host's memory goes to the host with the most free memory
+    (an over-commit the replay reports). VMs not in ``order`` stay at -1. Returns int32 (vms,).
+    """
+    n, n_steps = cpu_ghz.shape
+    load = np.zeros((n_hosts, n_steps))
+    load_gb = np.zeros(n_hosts)
+    peak = np.zeros(n_hosts)
+    out = np.full(n, -1, dtype=np.int32)
+    key = np.empty(n_hosts)
+    for i in order:
+        for h in range(n_hosts):
+            key[h] = peak[h] if load_gb[h] + mem_gb[i] <= mem_cap_gb else np.inf
+        candidates = np.argsort(key, kind="mergesort")[: min(n_candidates, n_hosts)]
+        best_h = -1
+        best_peak = np.inf
+        for h in candidates:
+            if key[h] == np.inf:
+                break
+            p = 0.0
+            for t in range(n_steps):
+                x = load[h, t] + cpu_ghz[i, t]
+                if x > p:
+                    p = x
+                    if p > best_peak:
+                        break
+            if p < best_peak or (p == best_peak and load_gb[h] < load_gb[best_h]) or (
+                p == best_peak and load_gb[h] == load_gb[best_h] and h < best_h
+            ):
+                best_peak = p
+                best_h = h
+        if best_h < 0:
+            best_h = int(np.argmin(load_gb))
+            best_peak = 0.0
+            for t in range(n_steps):
+                best_peak = max(best_peak, load[best_h, t] + cpu_ghz[i, t])
+        out[i] = best_h
+        load_gb[best_h] += mem_gb[i]
+        peak[best_h] = best_peak
+        for t in range(n_steps):
+            load[best_h, t] += cpu_ghz[i, t]
+    return out
+
+
+def spread(cpu_ghz: np.ndarray, mem_gb: np.ndarray, n_hosts: int, cpu_cap_ghz: float, mem_cap_gb: float) -> np.ndarray:
+    """Every VM onto exactly ``n_hosts`` hosts, load spread (see :func:`spread_kernel`), int32 (vms,).
+
+    VMs are taken largest first (the larger of peak CPU and memory, as shares of the plannable
+    capacities ``cpu_cap_ghz`` GHz and ``mem_cap_gb`` GB).
+    """
+    cpu = np.ascontiguousarray(cpu_ghz, dtype=np.float32)
+    mem = np.asarray(mem_gb, dtype=np.float64)
+    order = sort_order(cpu, mem, cpu_cap_ghz, mem_cap_gb, "peak")
+    return spread_kernel(cpu, mem, order, int(n_hosts), float(mem_cap_gb), SPREAD_CANDIDATES)
+
+
+@dataclass
+class Scorer:
+    """Plans and scores host counts on one training window, remembering every count it scored.
+
+    ``cpu_ghz`` float32 (vms, steps) full-resolution demand of the VMs to place, ``mem_gb``
+    (vms,) their planned memory; ``cpu_full_ghz`` a host's full capacity, ``cpu_target`` the
+    planning target, ``mem_usable_gb`` a host's usable memory, ``interval_s`` the grid spacing.
+    """
+
+    cpu_ghz: np.ndarray
+    mem_gb: np.ndarray
+    cpu_full_ghz: float
+    cpu_target: float
+    mem_usable_gb: float
+    interval_s: int
+    scores: dict = field(default_factory=dict)
+
+    @property
+    def split(self) -> int:
+        return validation_split(self.cpu_ghz.shape[1], self.interval_s)
+
+    def plan(self, n_hosts: int, stop: int | None = None) -> np.ndarray:
+        """A spread plan on ``n_hosts`` hosts made from the steps before ``stop`` (all by default)."""
+        cpu = np.ascontiguousarray(self.cpu_ghz[:, :stop])
+        return spread(cpu, self.mem_gb, n_hosts, self.cpu_full_ghz * self.cpu_target, self.mem_usable_gb)
+
+    def replay(self, assignment: np.ndarray, n_hosts: int, first: int = 0):
+        return replay(
+            self.cpu_ghz[:, first:], assignment, n_hosts, self.cpu_full_ghz, self.cpu_target, self.mem_gb,
+            self.mem_usable_gb, self.interval_s,
+        )
+
+    def score(self, n_hosts: int) -> dict:
+        """In-sample (plan and replay on the whole window) and validated (plan on the earlier part,
+        replay the later part) shares of host-intervals over the target and over capacity, %."""
+        if n_hosts not in self.scores:
+            split = self.split
+            inside = self.replay(self.plan(n_hosts), n_hosts)
+            held = self.replay(self.plan(n_hosts, split), n_hosts, split)
+            usable = self.mem_usable_gb * (1 + 1e-9)
+            self.scores[n_hosts] = {
+                "over_target_pct_in_sample": inside.over_target_pct(),
+                "over_capacity_pct_in_sample": inside.over_capacity_pct(),
+                "over_target_pct_validated": held.over_target_pct(),
+                "over_capacity_pct_validated": held.over_capacity_pct(),
+                "memory_fits": bool((inside.mem_gb <= usable).all() and (held.mem_gb <= usable).all()),
+            }
+        return self.scores[n_hosts]
+
+    def acceptable(self, n_hosts: int, risk_pct: float) -> bool:
+        """Memory fits and neither the in-sample nor the validated over-target share exceeds ``risk_pct``.
+
+        The in-sample share guards against a quiet validation window, the validated one against
+        a plan that only fits the days it was made on.
+        """
+        s = self.score(n_hosts)
+        return s["memory_fits"] and max(s["over_target_pct_in_sample"], s["over_target_pct_validated"]) <= risk_pct
+
+
+def smallest_count(scorer: Scorer, low: int, high: int, risk_pct: float) -> int:
+    """Smallest host count in ``[low, high]`` that :meth:`Scorer.acceptable` takes; ``high`` when none is.
+
+    Galloping from ``low`` (1, 2, 4, ... hosts more), then bisection: the overload falls as
+    hosts are added (not strictly, hence the gallop from the bottom).
+    """
+    if low >= high or scorer.acceptable(low, risk_pct):
+        return min(low, high)
+    bad, step = low, 1
+    while True:
+        probe = min(low + step, high)
+        if probe == high or scorer.acceptable(probe, risk_pct):
+            good = probe
+            break
+        bad, step = probe, step * 2
+    while good - bad > 1:
+        middle = (good + bad) // 2
+        if scorer.acceptable(middle, risk_pct):
+            good = middle
+        else:
+            bad = middle
+    return good
+
+
+def search_start(cpu_ghz: np.ndarray, mem_bound: int, cpu_cap_ghz: float) -> int:
+    """Fewest hosts the validated search tries: the memory bound, and enough hosts to hold the
+    mean total CPU demand within the target (below that every host-interval is over on average)."""
+    mean_total = float(cpu_ghz.sum(axis=0, dtype=np.float64).mean()) if cpu_ghz.size else 0.0
+    return max(1, int(mem_bound), int(np.ceil(mean_total / cpu_cap_ghz)))
+
+
+def frontier_counts(low: int, high: int, chosen: int) -> list[int]:
+    """Host counts of the frontier table: every count from ``low`` to ``high``, or an even sample
+    of ``FRONTIER_MAX_ROWS`` of them that keeps both ends and ``chosen``."""
+    if high - low + 1 <= FRONTIER_MAX_ROWS:
+        return list(range(low, high + 1))
+    sample = np.unique(np.round(np.linspace(low, high, FRONTIER_MAX_ROWS - 1)).astype(int))
+    return sorted(set(sample.tolist()) | {chosen})
+
+
+FRONTIER_KEYS = ("over_target_pct_in_sample", "over_target_pct_validated", "over_capacity_pct_validated")
+
+
+def frontier(scorer: Scorer, start: int, bound: int, chosen: int, high: int) -> list[dict]:
+    """Rows ``{hosts, over_target_pct_in_sample, over_target_pct_validated, over_capacity_pct_validated}``
+    from ``FRONTIER_BELOW`` hosts under the lower of ``bound`` and ``chosen`` (not under ``start``)
+    up to the first count past both whose validated over-target share is about zero
+    (``FRONTIER_ZERO_PCT``), or ``high``."""
+    low = max(start, min(bound, chosen) - FRONTIER_BELOW)
+    top = max(bound, chosen)
+    while top < high and scorer.score(top)["over_target_pct_validated"] > FRONTIER_ZERO_PCT:
+        top += 1
+    return [{"hosts": n, **{k: scorer.score(n)[k] for k in FRONTIER_KEYS}} for n in frontier_counts(low, top, chosen)]
+
+
+@dataclass(frozen=True)
+class Search:
+    """What the validated search works on: the VMs that fit a host alone, their scorer, and the
+    range of host counts (``start`` to ``high``) with the lower bound between."""
+
+    placeable: np.ndarray
+    scorer: Scorer
+    bound: int
+    bound_resource: str
+    start: int
+    high: int
+    peak_sized: int
+
+
+def _search(cpu_ghz, mem_gb, cpu_full_ghz, cpu_target, mem_usable_gb, interval_s) -> Search:
+    cpu = np.ascontiguousarray(cpu_ghz, dtype=np.float32)
+    mem = np.asarray(mem_gb, dtype=np.float64)
+    cpu_cap = cpu_full_ghz * cpu_target
+    placeable = np.flatnonzero((cpu.max(axis=1, initial=0.0) <= cpu_cap) & (mem <= mem_usable_gb))
+    cpu_p = np.ascontiguousarray(cpu[placeable])
+    mem_p = mem[placeable]
+    scorer = Scorer(cpu_p, mem_p, float(cpu_full_ghz), float(cpu_target), float(mem_usable_gb), int(interval_s))
+    if placeable.size == 0:
+        return Search(placeable, scorer, 0, "cpu", 0, 0, 0)
+    bounds = lower_bounds(cpu_p, mem_p, cpu_cap, mem_usable_gb)
+    peak_sized = solve(cpu_p.max(axis=1, keepdims=True), mem_p, cpu_cap, mem_usable_gb, method="ffd").n_hosts
+    start = search_start(cpu_p, bounds.mem, cpu_cap)
+    return Search(placeable, scorer, int(bounds.value), bounds.resource, start, max(int(bounds.value), peak_sized), peak_sized)
+
+
+def risk_frontier(
+    cpu_ghz: np.ndarray, mem_gb: np.ndarray, cpu_full_ghz: float, cpu_target: float, mem_usable_gb: float,
+    interval_s: int, chosen: int,
+) -> list[dict]:
+    """The frontier table (see :func:`frontier`) of a plan on ``chosen`` hosts made by any sizing.
+
+    Arguments as for :func:`validated_solve`; each row's figures are those of a spread plan.
+    """
+    search = _search(cpu_ghz, mem_gb, cpu_full_ghz, cpu_target, mem_usable_gb, interval_s)
+    if search.placeable.size == 0:
+        return []
+    high = max(search.high, chosen)
+    return frontier(search.scorer, search.start, search.bound, chosen, high)
+
+
+def validated_solve(
+    cpu_ghz: np.ndarray,
+    mem_gb: np.ndarray,
+    cpu_full_ghz: float,
+    cpu_target: float,
+    mem_usable_gb: float,
+    interval_s: int,
+    *,
+    risk_pct: float = DEFAULT_RISK_PCT,
+    with_frontier: bool = False,
+) -> tuple[SolveResult, dict]:
+    """The ``validated`` sizing: the host count chosen by validation, the load spread over it.
+
+    The count is the smallest, from :func:`search_start` up to the larger of the lower bound and
+    the peak-sized first-fit count, whose spread plan keeps the share of host-intervals over
+    the CPU target within ``risk_pct`` both in sample and on the held-out later part of the
+    window (see :meth:`Scorer.acceptable`). Past the peak-sized count the traces show nothing
+    more hosts would buy, so the search stops there (``within_risk`` is then false).
+
+    Parameters
+    ----------
+    cpu_ghz : (vms, steps) full-resolution CPU demand of the training window, effective GHz.
+    mem_gb : (vms,) planned memory, GB.
+    cpu_full_ghz : a host's full CPU capacity (GHz, before the target); cpu_target : (0, 1].
+    mem_usable_gb : a host's usable memory, GB.
+    interval_s : grid spacing, s.
+    risk_pct : most share of host-intervals (percent) over the CPU target, in sample and held out.
+    with_frontier : also compute the frontier table (hosts against overload).
+
+    Returns
+    -------
+    ``(result, validation)``: the plan as a :class:`SolveResult` (VMs that alone exceed a host's
+    plannable CPU or memory stay at -1, as :func:`consolidate.solvers.solve` leaves them), and
+    a dict for summary.json: the risk target, the validation windows (steps), the figures of the
+    chosen count and, with ``with_frontier``, the ``frontier`` rows.
+    """
+    check_risk(risk_pct)
+    started = time.perf_counter()
+    n_vms, n_steps = np.shape(cpu_ghz)
+    search = _search(cpu_ghz, mem_gb, cpu_full_ghz, cpu_target, mem_usable_gb, interval_s)
+    scorer = search.scorer
+    assignment = np.full(n_vms, -1, dtype=np.int32)
+    validation: dict = {"risk_pct": risk_pct}
+    if search.placeable.size == 0:
+        result = SolveResult(assignment, 0, 0, "cpu", VALIDATED, 0, [VALIDATED], time.perf_counter() - started, np.zeros(0))
+        return result, validation
+    n_hosts = smallest_count(scorer, search.start, search.high, risk_pct)
+    plan_p = scorer.plan(n_hosts)
+    assignment[search.placeable] = plan_p
+    chosen = scorer.score(n_hosts)
+    validation.update({
+        "hosts": n_hosts,
+        "within_risk": scorer.acceptable(n_hosts, risk_pct),
+        **{k: v for k, v in chosen.items() if k != "memory_fits"},
+        "fit_steps": scorer.split,
+        "check_steps": n_steps - scorer.split,
+        "peak_sized_hosts": search.peak_sized,
+        "counts_tried": sorted(scorer.scores),
+    })
+    if with_frontier:
+        validation["frontier"] = frontier(scorer, search.start, search.bound, n_hosts, search.high)
+    result = SolveResult(
+        assignment=assignment,
+        n_hosts=n_hosts,
+        lower_bound=search.bound,
+        bound_resource=search.bound_resource,
+        status=VALIDATED,
+        gap_hosts=n_hosts - search.bound,
+        methods=[f"{VALIDATED}@{n}" for n in sorted(scorer.scores)] + ["spread"],
+        time_s=time.perf_counter() - started,
+        host_peak_ghz=scorer.replay(plan_p, n_hosts).stats.peak_ghz,
+    )
+    return result, validation
+
+
+def check_risk(risk_pct: float) -> float:
+    """Validate a ``--risk`` value (percent of host-intervals); returns it."""
+    if not 0.0 <= risk_pct < 100.0:
+        raise InputError(f"--risk {risk_pct} is outside [0, 100); give a share of host-intervals in percent, e.g. {DEFAULT_RISK_PCT}")
+    return risk_pct
+
+
+def replay_plan_on(p: "Plan", traces: TraceSet) -> Replay:
+    """Replay plan ``p``'s placement on other traces of the same servers (e.g. the held-out days)."""
+    inv = traces.inventory
+    demand = cpu_demand_ghz(traces.cpu_pct, inv.cores, inv.threads, inv.ghz, inv.perf, p.settings.smt_gain)
+    mem = np.zeros(traces.n_servers)
+    mem[p.packed] = p.demand.mem_gb
+    rep = p.replay
+    return replay(
+        demand.astype(np.float32), p.assignment, p.hosts_after, rep.cpu_capacity_ghz, rep.cpu_target, mem,
+        rep.mem_usable_gb, traces.interval_s, traces.mem_gb,
+    )
+
+
+def _window(traces: TraceSet) -> dict:
+    return {"start": traces.start.isoformat(), "end": traces.end.isoformat(), "days": round(traces.duration_days, 3)}
+
+
+def holdout_figures(p: "Plan", held_out: TraceSet) -> dict:
+    """summary.json's hold-out figures: the plan ``p`` (made on its traces) replayed on ``held_out``.
+
+    ``over_target_pct_out_of_sample`` and ``over_capacity_pct_out_of_sample`` at the top, and
+    ``holdout`` with both windows and the in-sample and out-of-sample replay figures.
+    """
+    names = p.host_ids()
+    inside = p.replay.figures(names)
+    outside = replay_plan_on(p, held_out).figures(names)
+    return {
+        "over_target_pct_in_sample": inside["over_target_pct"],
+        "over_capacity_pct_in_sample": inside["over_capacity_pct"],
+        "over_target_pct_out_of_sample": outside["over_target_pct"],
+        "over_capacity_pct_out_of_sample": outside["over_capacity_pct"],
+        "holdout": {"train": _window(p.traces), "test": _window(held_out), "in_sample": inside, "out_of_sample": outside},
+    }

@@ -1,0 +1,100 @@
+"""Single-host failures: the numba kernel against a plain numpy version, and hand-checked cases."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from consolidate.failover import failover, failover_kernel
+from consolidate.simulate import replay
+
+
+def reference_failover(cpu, mem, assignment, order, load, load_gb, target, cap, mem_usable, k):
+    n_hosts = load.shape[0]
+    by_peak = np.argsort(load.max(axis=1), kind="mergesort")
+    out = [np.zeros(n_hosts, dtype=np.int64), np.zeros(n_hosts, dtype=np.int64), np.zeros(n_hosts), np.zeros(n_hosts), np.zeros(n_hosts)]
+    for f in range(n_hosts):
+        cand = [h for h in by_peak if h != f][: min(k, n_hosts - 1)]
+        rows, rows_gb = load[cand].copy(), load_gb[cand].copy()
+        for i in order:
+            if assignment[i] != f:
+                continue
+            peaks = (rows + cpu[i]).max(axis=1)
+            room = rows_gb + mem[i] <= mem_usable
+            fit = room & (peaks <= target)
+            if fit.any():
+                dest = int(np.argmax(np.where(fit, peaks, -np.inf)))
+            elif room.any():
+                dest = int(np.argmin(np.where(room, peaks, np.inf)))
+            else:
+                dest = int(np.argmin(rows_gb))
+            rows[dest] += cpu[i]
+            rows_gb[dest] += mem[i]
+        before = load[cand]
+        out[0][f] = ((rows > target) & ~(before > target)).sum()
+        out[1][f] = ((rows > cap) & ~(before > cap)).sum()
+        out[2][f] = np.where(rows > cap, rows - np.maximum(before, cap), 0.0).sum()
+        out[3][f] = np.maximum(rows - cap, 0.0).sum(axis=0).max(initial=0.0)
+        over = rows_gb > mem_usable
+        out[4][f] = (rows_gb - np.maximum(load_gb[cand], mem_usable))[over].sum()
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_vms=st.integers(2, 20), n_steps=st.integers(1, 30), n_hosts=st.integers(2, 6), k=st.integers(1, 6),
+       seed=st.integers(0, 2**31))
+def test_kernel_matches_numpy(n_vms, n_steps, n_hosts, k, seed):
+    rng = np.random.default_rng(seed)
+    cpu = np.round(rng.random((n_vms, n_steps)) * 5, 1).astype(np.float32)
+    mem = rng.integers(1, 8, n_vms).astype(np.float64)
+    assignment = rng.integers(-1, n_hosts, n_vms).astype(np.int64)
+    order = np.argsort(-cpu.max(axis=1), kind="stable").astype(np.int64)
+    rep = replay(cpu, assignment, n_hosts, 10.0, 0.8, mem, 12.0, 300)
+    args = (cpu, mem, assignment, order, rep.cpu_ghz, rep.mem_gb, 8.0, 10.0, 12.0, k)
+    got = failover_kernel(*args)
+    want = reference_failover(*args)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+def plan_of(per_vm_ghz, assignment, n_hosts, steps=4, mem_gb=None):
+    cpu = np.tile(np.asarray(per_vm_ghz, dtype=np.float32)[:, None], (1, steps))
+    mem = np.ones(len(per_vm_ghz)) if mem_gb is None else np.asarray(mem_gb, dtype=np.float64)
+    assignment = np.asarray(assignment)
+    return cpu, mem, assignment, replay(cpu, assignment, n_hosts, 10.0, 0.8, mem, 10.0, 1800)
+
+
+def test_absorbed_failures_do_not_overload():
+    cpu, mem, assignment, rep = plan_of([3.0, 3.0, 3.0, 3.0], [0, 0, 1, 2], 3)
+    out = failover(cpu, mem, assignment, rep, ["a", "b", "c"])
+    assert out["failures_overloading"] == [] and out["spare_hosts_n_plus_1"] == 0 and out["worst_failure"] == ""
+    a = out["per_host"][0]
+    # a's two VMs go to b and c (3 + 3 = 6 GHz each: within the 8 GHz target).
+    assert a == {"host_id": "a", "vms": 2, "over_target_pct": 0.0, "over_capacity_pct": 0.0,
+                 "unmet_cpu_ghz_h": 0.0, "mem_short_gb": 0.0, "overloads": False}
+
+
+def test_a_failure_that_overloads_names_the_spare_it_needs():
+    cpu, mem, assignment, rep = plan_of([6.0, 6.0, 6.0], [0, 1, 2], 3)
+    out = failover(cpu, mem, assignment, rep, ["a", "b", "c"])
+    assert out["failures_overloading"] == ["a", "b", "c"]
+    assert out["spare_cpu_ghz"] == pytest.approx(2.0)  # 12 GHz on a 10 GHz host at every step
+    assert out["spare_hosts_n_plus_1"] == 1
+    row = out["per_host"][1]
+    assert row["over_capacity_pct"] == 50.0 and row["over_target_pct"] == 50.0  # one of two survivors, always
+    assert row["unmet_cpu_ghz_h"] == pytest.approx(2.0 * 4 * 0.5)  # 2 GHz x 4 half-hours
+    assert out["worst_failure"] == "a"
+
+
+def test_memory_that_does_not_fit_is_a_shortfall():
+    cpu, mem, assignment, rep = plan_of([1.0, 1.0], [0, 1], 2, mem_gb=[7.0, 6.0])
+    out = failover(cpu, mem, assignment, rep)
+    assert out["failures_overloading"] == ["host-1", "host-2"]
+    assert [r["mem_short_gb"] for r in out["per_host"]] == [3.0, 3.0]  # 13 GB on 10
+    assert out["spare_mem_gb"] == 3.0 and out["spare_hosts_n_plus_1"] == 1
+
+
+def test_one_host_needs_a_whole_spare():
+    cpu, mem, assignment, rep = plan_of([4.0], [0], 1)
+    out = failover(cpu, mem, assignment, rep)
+    assert out["spare_hosts_n_plus_1"] == 1 and out["failures_overloading"] == ["host-1"]
+    assert out["spare_cpu_ghz"] == 4.0
