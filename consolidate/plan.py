@@ -320,7 +320,7 @@ def _plan(traces: TraceSet, settings: Settings, frontier: bool = False) -> Plan:
     if validated:
         result, checked = validation.validated_solve(
             sized.cpu_ghz, sized.mem_gb, cpu_full_ghz, settings.cpu_target, mem_usable_gb, traces.interval_s,
-            risk_pct=settings.risk_pct, with_frontier=frontier,
+            risk_pct=settings.risk_pct, with_frontier=frontier, seed=settings.seed, time_limit_s=settings.time_limit_s,
         )
     else:
         result = solve(

@@ -41,7 +41,7 @@ HOST_SAMPLE = 48
 #: VMs of the chosen host whose moves are tried: those whose leaving relieves it most.
 MOVERS = 8
 #: Fixed cost of evaluating one move, in step evaluations, for the work budget.
-EVAL_OVERHEAD = 8
+EVAL_OVERHEAD = 48
 #: Iterations between two looks at the wall clock.
 CLOCK_EVERY = 64
 

@@ -28,7 +28,9 @@ from consolidate.solvers.feasibility import REL_MARGIN, effective_caps, host_loa
 INITIAL_STEPS = 64
 #: Local-search budget per attempt at a host count, in step evaluations (about a second
 #: or two of one core).
-LS_WORK = 2e9
+LS_WORK = 2.5e9
+#: Extra attempts, with other seeds, at one host fewer than the best plan once the bisection ends.
+LS_RETRIES = 3
 #: The bin-centric heuristics look at this many candidate VMs per choice, fewer on large
 #: instances so that their cost (candidates x VMs x steps) stays near ``BIN_CENTRIC_WORK``.
 BIN_CENTRIC_WINDOW = 256
@@ -38,7 +40,7 @@ BIN_CENTRIC_WORK = 1e9
 BALANCE_ROUNDS = 8
 #: CP-SAT's exact stage runs on estates of at most this many VMs, with this deterministic time.
 EXACT_MAX_VMS = 200
-CPSAT_DTIME = 20.0
+CPSAT_DTIME = 10.0
 #: CP-SAT re-packing groups: at most this many hosts and VMs.
 REPACK_MAX_HOSTS = 6
 REPACK_MAX_VMS = 300
@@ -256,35 +258,48 @@ def descend(
     mem_gb: np.ndarray,
     plan: np.ndarray,
     floor: int,
+    lower_bound: int,
     cpu_cap: float,
     mem_cap: float,
     *,
     seed: int,
     max_work: float = LS_WORK,
+    retries: int = LS_RETRIES,
     deadline: float = np.inf,
     log: list[str] | None = None,
 ) -> np.ndarray:
-    """Fewer hosts than a feasible ``plan``, by bisection above ``floor`` (a count that failed).
+    """Fewer hosts than a feasible ``plan``: bisection above ``floor`` (a count that failed), then retries.
 
-    Each attempt drops the emptiest hosts of the best plan and re-inserts their VMs. Returns
-    the best feasible plan found; ``log`` collects what ran (``+`` marks a success).
+    Each attempt drops the emptiest hosts of the best plan and re-inserts their VMs. Once the
+    bisection has closed, up to ``retries`` more attempts at one host fewer run with other
+    seeds (never at or below ``lower_bound``). Returns the best feasible plan found; ``log``
+    collects what ran (``+`` marks a success).
     """
     log = [] if log is None else log
     best = plan
     steps = None
-    while _n_hosts(best) - floor > 1 and time.perf_counter() < deadline:
-        target = (_n_hosts(best) + floor) // 2
+
+    def attempt(target: int, attempt_seed: int) -> bool:
+        nonlocal best, steps
         start = _drop_hosts(best, cpu_ghz, mem_gb, cpu_cap, mem_cap, target)
-        attempt = fixed_count_search(
-            cpu_ghz, mem_gb, target, cpu_cap, mem_cap, seed=seed, start=start, max_work=max_work,
+        result = fixed_count_search(
+            cpu_ghz, mem_gb, target, cpu_cap, mem_cap, seed=attempt_seed, start=start, max_work=max_work,
             deadline=deadline, steps=steps,
         )
-        steps = attempt.steps
-        log.append(f"localsearch@{target}" + ("+" if attempt.plan is not None else ""))
-        if attempt.plan is not None:
-            best = attempt.plan
-        else:
+        steps = result.steps
+        log.append(f"localsearch@{target}" + ("+" if result.plan is not None else ""))
+        if result.plan is not None:
+            best = result.plan
+        return result.plan is not None
+
+    while _n_hosts(best) - floor > 1 and time.perf_counter() < deadline:
+        target = (_n_hosts(best) + floor) // 2
+        if not attempt(target, seed):
             floor = target
+    for retry in range(1, retries + 1):
+        if _n_hosts(best) - 1 <= lower_bound or time.perf_counter() >= deadline:
+            break
+        attempt(_n_hosts(best) - 1, seed + retry)
     return best
 
 
@@ -534,7 +549,8 @@ def solve(
             best = found
         if open_gap():
             best = descend(
-                cpu_p, mem_p, best, floor, cpu_cap, mem_cap, seed=seed, max_work=ls_work, deadline=deadline, log=methods
+                cpu_p, mem_p, best, floor, lower_bound, cpu_cap, mem_cap, seed=seed, max_work=ls_work,
+                deadline=deadline, log=methods,
             )
     if method == "auto" and open_gap() and placeable.size <= EXACT_MAX_VMS:
         best, proven = exact_search(
