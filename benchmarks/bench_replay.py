@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from results import write_section
 
 from consolidate.failover import failover
 from consolidate.simulate import replay
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Replay"
 SERVERS_PER_HOST = 20
 CAPACITY_GHZ, TARGET = 150.0, 0.8
@@ -134,18 +134,6 @@ def markdown(rows: list[dict], facts: dict, command: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) this section of RESULTS.md, leaving other sections alone."""
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = old.find(SECTION + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + ("" if end < 0 else old[end:])
-    RESULTS.write_text(new)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", type=int, default=10_000)
@@ -156,7 +144,7 @@ def main() -> None:
     text = markdown(rows, facts, "python " + " ".join(["benchmarks/bench_replay.py", *sys.argv[1:]]))
     print(text)
     if args.write:
-        write_section(text)
+        write_section(SECTION, text)
 
 
 if __name__ == "__main__":

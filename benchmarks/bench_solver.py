@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from results import write_section
 import ortools
 
 from consolidate.models.hardware import cpu_demand_ghz
@@ -45,7 +46,6 @@ from consolidate.solvers.feasibility import effective_caps
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data" / "planetlab"
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Solver"
 #: The naive CP-SAT model is not built beyond this many terms (it would not fit in memory).
 NAIVE_MAX_TERMS = 5_000_000
@@ -186,18 +186,6 @@ def markdown(rows: list[dict], command: str, time_limit_s: float) -> str:
     return "\n".join(lines) + "\n\n" + NOTES
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) the Solver section of RESULTS.md, leaving other sections alone."""
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = old.find(SECTION + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + ("" if end < 0 else old[end:])
-    RESULTS.write_text(new)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=60.0)
@@ -220,7 +208,7 @@ def main() -> None:
     text = markdown(rows, command, args.time_limit)
     print(text)
     if args.write:
-        write_section(text)
+        write_section(SECTION, text)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from results import write_section
 
 from consolidate.io import read_traces
 from consolidate.models.hardware import parse_host_spec
@@ -37,7 +38,6 @@ from consolidate.validation import Scorer, replay_plan_on
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "bitbrains-rnd" / "2013-7"
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Out-of-sample validation"
 POLICIES = ("timeseries", "p95", "peak", "validated")
 STEPS_PER_DAY = 288
@@ -139,18 +139,6 @@ def markdown(rows, frontier, validated, command: str, read_s: float) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) this section of RESULTS.md, leaving other sections alone."""
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = old.find(SECTION + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + ("" if end < 0 else old[end:])
-    RESULTS.write_text(new)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="write the tables into benchmarks/RESULTS.md")
@@ -168,7 +156,7 @@ def main() -> None:
     text = markdown(rows, frontier, validated, "python " + " ".join(["benchmarks/bench_validation.py", *sys.argv[1:]]), read_s)
     print(text)
     if args.write:
-        write_section(text)
+        write_section(SECTION, text)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 
 from consolidate.errors import InputError
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=_fraction, default=DEFAULT_TIME_LIMIT_S, help=f"wall-clock cap on the solver, seconds (default: {DEFAULT_TIME_LIMIT_S:g})")
     p.add_argument("--seed", type=int, default=0, help="seed of the solver's search (default: 0)")
     p.add_argument("--out", default="plan-out", help="output folder (default: ./plan-out)")
+    _add_constraint_options(p)
     _add_risk_options(p)
     _add_business_options(p, "")
     _add_output_options(p)
@@ -122,6 +123,33 @@ def _risk(text: str) -> float:
         return float(text.strip().rstrip("%"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a percentage such as 0.5") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _add_constraint_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "placement rules",
+        "With any of these the plan is the constrained time-series plan (the validated sizing's count search is skipped).",
+    )
+    g.add_argument("--constraints", metavar="FILE",
+                   help="YAML or CSV rules: anti-affinity groups (different hosts), affinity groups (one host) and pins "
+                        "(server -> host-001, host-002, ...). YAML keys anti_affinity: [[a, b], {name: db, servers: [c, d]}], "
+                        "affinity: [...], pin: {server: host-001}; CSV columns rule,group,server_id,host_id with rule "
+                        "anti-affinity, affinity or pin (README, Constraints)")
+    g.add_argument("--max-vms-per-host", type=_positive_int, metavar="N", help="at most N VMs on a host")
+    g.add_argument("--vcpu-ratio", type=_fraction, metavar="R",
+                   help="vCPU:pCPU cap: the source servers' threads on a host (as vCPUs) at most R x its physical cores")
+    g.add_argument("--n-plus-1", action="store_true",
+                   help="keep enough spare capacity that the VMs of any one failed host fit on the others (checked by the failover replay)")
 
 
 def _add_risk_options(p: argparse.ArgumentParser) -> None:
@@ -215,6 +243,8 @@ def _cmd_plan(args) -> None:
             retire_idle=args.retire_idle, pue=args.pue, price_per_kwh=args.price, carbon_g_per_kwh=args.carbon,
             time_limit_s=args.time_limit, seed=args.seed, risk_pct=args.risk, holdout=args.holdout,
             train_until=args.train_until, frontier=args.frontier, growth=args.growth, horizon=args.horizon,
+            constraints=args.constraints, max_vms_per_host=args.max_vms_per_host, vcpu_ratio=args.vcpu_ratio,
+            n_plus_1=args.n_plus_1,
         )
     with progress_step("writing the plan and report.html", show):
         data = from_plan(result, business, name=Path(args.out).resolve().name)
@@ -320,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("consolidate: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) left: stop quietly; point stdout at devnull so the final flush cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

@@ -7,6 +7,7 @@ notebook user get the same :class:`Plan`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from consolidate.models.sizing import DEFAULT_MEM_MARGIN, Demand, check_cpu_poli
 from consolidate.models.trace import TraceSet
 from consolidate.simulate import Replay, replay
 from consolidate.solvers import SolveResult, solve
+from consolidate.solvers.constraints import Constraints, check_servers, read_constraints, solve_constrained
 from consolidate.validation import DEFAULT_RISK_PCT, VALIDATED
 
 DEFAULT_CPU_TARGET = 0.8
@@ -29,6 +31,8 @@ DEFAULT_HYPERVISOR = "xen"
 #: The validated sizing: the host count that holds on held-out days within --risk (consolidate.validation).
 DEFAULT_SIZING = VALIDATED
 DEFAULT_TIME_LIMIT_S = 60.0
+#: Most re-plans the N+1 rule may take, each with less capacity per host, before it gives up.
+N_PLUS_1_ROUNDS = 12
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Settings:
     time_limit_s: float = DEFAULT_TIME_LIMIT_S
     seed: int = 0
     risk_pct: float = DEFAULT_RISK_PCT
+    constraints: Constraints = field(default_factory=Constraints)
 
     def __post_init__(self) -> None:
         for name in ("cpu_target", "mem_target"):
@@ -236,6 +241,10 @@ def plan(
     frontier: bool = False,
     growth: str | None = None,
     horizon: str = DEFAULT_HORIZON,
+    constraints: Constraints | str | None = None,
+    max_vms_per_host: int | None = None,
+    vcpu_ratio: float | None = None,
+    n_plus_1: bool = False,
 ) -> Plan:
     """Right-size, pack and replay ``traces`` on hosts of one model.
 
@@ -257,15 +266,27 @@ def plan(
         date) and replay the later part too (summary: ``*_out_of_sample``, ``holdout``).
     frontier : add the hosts-against-risk table (summary: ``frontier``).
     growth, horizon : growth what-if, e.g. ``"20%/yr"`` over ``"3y"`` (summary: ``growth``).
+    constraints : placement rules, a :class:`~consolidate.solvers.constraints.Constraints` or the
+        path of a YAML/CSV file (anti-affinity, affinity, pins; README "Constraints").
+    max_vms_per_host, vcpu_ratio : at most that many VMs per host; at most that many vCPUs (source
+        threads) per physical core of a host.
+    n_plus_1 : re-plan with less capacity per host until the failover replay shows that any single
+        host's VMs fit on the others. With any of these rules the validated sizing keeps the
+        constrained time-series plan (summary: ``validation.skipped``, ``constraints``).
     """
     if host is None:
         host = catalog.DEFAULT_HOST
     host_model = catalog.get_host(host) if isinstance(host, str) else host
+    rules = read_constraints(constraints) if isinstance(constraints, (str, Path)) else (constraints or Constraints())
+    rules = replace(
+        rules, max_vms_per_host=max_vms_per_host or rules.max_vms_per_host, vcpu_ratio=vcpu_ratio or rules.vcpu_ratio,
+        n_plus_1=n_plus_1 or rules.n_plus_1,
+    )
     settings = Settings(
         host=host_model, hypervisor=hypervisor_name, smt_gain=smt_gain, cpu_target=cpu_target,
         mem_target=mem_target, sizing=sizing, mem_sizing=mem_sizing, mem_margin=mem_margin,
         retire_idle=retire_idle, pue=pue, price_per_kwh=price_per_kwh, carbon_g_per_kwh=carbon_g_per_kwh,
-        time_limit_s=time_limit_s, seed=seed, risk_pct=risk_pct,
+        time_limit_s=time_limit_s, seed=seed, risk_pct=risk_pct, constraints=rules,
     )
     rate = parse_growth(growth) if growth is not None else None
     quarters = parse_horizon(horizon)
@@ -317,16 +338,32 @@ def _plan(traces: TraceSet, settings: Settings, frontier: bool = False) -> Plan:
         mem_policy=settings.mem_sizing,
     )
     checked: dict = {}
-    if validated:
+    rules = settings.constraints
+    n_plus_1_rounds = 0
+    if validated and not rules.active:
         result, checked = validation.validated_solve(
             sized.cpu_ghz, sized.mem_gb, cpu_full_ghz, settings.cpu_target, mem_usable_gb, traces.interval_s,
             risk_pct=settings.risk_pct, with_frontier=frontier, seed=settings.seed, time_limit_s=settings.time_limit_s,
         )
     else:
-        result = solve(
-            sized.cpu_ghz, sized.mem_gb, cpu_full_ghz * settings.cpu_target, mem_usable_gb,
-            seed=settings.seed, time_limit_s=settings.time_limit_s,
-        )
+        if rules.active:
+            check_servers(rules, traces.server_ids)
+            result, n_plus_1_rounds = _constrained_solve(
+                traces, settings, sized, packed, demand32, mem_gb, inv.threads, cpu_full_ghz, mem_usable_gb,
+            )
+        else:
+            result = solve(
+                sized.cpu_ghz, sized.mem_gb, cpu_full_ghz * settings.cpu_target, mem_usable_gb,
+                seed=settings.seed, time_limit_s=settings.time_limit_s,
+            )
+        if validated:
+            checked.update({
+                "risk_pct": settings.risk_pct,
+                "timeseries_hosts": result.n_hosts,
+                "hosts": result.n_hosts,
+                "skipped": "placement rules are given (--constraints, --max-vms-per-host, --vcpu-ratio or --n-plus-1): "
+                           "the plan is the constrained time-series plan",
+            })
         if frontier:
             checked["frontier"] = validation.risk_frontier(
                 demand32[packed], sized.mem_gb, cpu_full_ghz, settings.cpu_target, mem_usable_gb, traces.interval_s,
@@ -347,7 +384,62 @@ def _plan(traces: TraceSet, settings: Settings, frontier: bool = False) -> Plan:
     draft = Plan(traces, settings, sized, packed, status, vcpus, vm_ram_gb, assignment, result, rep, figures)
     figures["summary"] = _summary(draft, profile, idle)
     figures["summary"].update(_risk_summary(draft, demand32, mem_gb, checked))
+    if rules.active:
+        figures["summary"]["constraints"] = {**rules.summary(), "n_plus_1_rounds": n_plus_1_rounds}
     return draft
+
+
+def _constrained_solve(
+    traces: TraceSet, settings: Settings, sized: Demand, packed: np.ndarray, demand32: np.ndarray, mem_gb: np.ndarray,
+    threads: np.ndarray, cpu_full_ghz: float, mem_usable_gb: float,
+) -> tuple[SolveResult, int]:
+    """The plan under the placement rules, and how many re-plans N+1 took (0 without it).
+
+    N+1: the plan is replayed at full resolution and every single-host failure is simulated
+    (:func:`consolidate.failover.failover`); while one overloads a survivor, the plan is made
+    again with each host's plannable CPU and memory cut by the share one host of the plan
+    represents (``(n - 1) / n``, between 5 % and 50 % a round). The lower bound reported is
+    that of the rules at full capacity (a bound for any plan, N+1 or not). A round that would leave a
+    server without any host, or ``N_PLUS_1_ROUNDS`` rounds without success, is an error.
+    """
+    ids = [traces.server_ids[i] for i in np.flatnonzero(packed)]
+    rules = settings.constraints.restricted(ids)
+    factor, first_unplaced, spent_s = 1.0, None, 0.0
+    for rounds in range(N_PLUS_1_ROUNDS):
+        result = solve_constrained(
+            sized.cpu_ghz, sized.mem_gb, cpu_full_ghz * settings.cpu_target * factor, mem_usable_gb * factor, rules,
+            ids, threads[packed], settings.host.cores, seed=settings.seed,
+            time_limit_s=max(settings.time_limit_s - spent_s, 0.05 * settings.time_limit_s),
+        )
+        spent_s += result.time_s
+        unplaced = result.assignment < 0
+        if first_unplaced is None:
+            first, first_unplaced = result, unplaced
+        elif (unplaced & ~first_unplaced).any():
+            server = ids[int(np.flatnonzero(unplaced & ~first_unplaced)[0])]
+            raise InputError(
+                f"--n-plus-1: keeping room for a failed host leaves server {server} no host of model "
+                f"{settings.host.name}; choose a larger host or drop --n-plus-1"
+            )
+        if not rules.n_plus_1 or result.n_hosts == 0:
+            return result, 0
+        assignment = np.full(traces.n_servers, -1, dtype=np.int64)
+        assignment[packed] = result.assignment
+        rep = replay(
+            demand32, assignment, result.n_hosts, cpu_full_ghz, settings.cpu_target, mem_gb, mem_usable_gb,
+            traces.interval_s,
+        )
+        if result.n_hosts > 1 and not failover(demand32, mem_gb, assignment, rep)["failures_overloading"]:
+            # The bound of a round with cut capacity bounds nothing: keep the full-capacity one.
+            bound, resource = first.lower_bound, first.bound_resource
+            status = "optimal" if result.n_hosts == bound else "feasible"
+            return replace(result, lower_bound=bound, bound_resource=resource, status=status,
+                           gap_hosts=result.n_hosts - bound, time_s=spent_s), rounds
+        factor *= float(np.clip((result.n_hosts - 1) / max(result.n_hosts, 1), 0.5, 0.95))
+    raise InputError(
+        f"--n-plus-1: no plan survives every single-host failure after {N_PLUS_1_ROUNDS} re-plans; "
+        "choose a larger host or drop --n-plus-1"
+    )
 
 
 def _risk_summary(p: Plan, demand32: np.ndarray, mem_gb: np.ndarray, checked: dict) -> dict:

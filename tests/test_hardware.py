@@ -66,3 +66,22 @@ def test_host_spec_makes_a_linear_power_model():
     assert (host.cores, host.threads, host.ram_gb) == (64, 128, 768)
     assert host.power_curve_w[0] == 200 and host.power_curve_w[-1] == 600
     assert host.power_curve_w[5] == pytest.approx(400)
+
+
+@given(
+    u=st.floats(0, 100),
+    src_cores=st.integers(1, 32),
+    src_ghz=st.floats(1.0, 4.0),
+    src_perf=st.floats(0.5, 1.5),
+    host_cores=st.integers(1, 128),
+    host_ghz=st.floats(1.0, 4.0),
+    host_perf=st.floats(0.5, 2.5),
+)
+def test_moved_trace_shows_utilisation_in_the_ratio_of_capacities(u, src_cores, src_ghz, src_perf, host_cores, host_ghz, host_perf):
+    from consolidate.models.hardware import HostModel, linear_curve_w
+
+    demand = cpu_demand_ghz(np.array([[u]]), np.array([src_cores]), np.array([src_cores]), np.array([src_ghz]), np.array([src_perf]), 0.0)
+    host = HostModel("h", cores=host_cores, threads=host_cores, ghz=host_ghz, ram_gb=64, power_curve_w=linear_curve_w(1, 2), perf=host_perf)
+    source = HostModel("s", cores=src_cores, threads=src_cores, ghz=src_ghz, ram_gb=8, power_curve_w=linear_curve_w(1, 2), perf=src_perf)
+    util_on_host = demand[0, 0] / host_cpu_ghz(host, 0.0)
+    assert util_on_host == pytest.approx(u / 100 * host_cpu_ghz(source, 0.0) / host_cpu_ghz(host, 0.0), rel=1e-9, abs=1e-12)

@@ -325,7 +325,7 @@ def test_bitbrains_user_inventory_overrides_file_values():
     inventory = pd.DataFrame({"server_id": ["41", "38"], "cores": [16, 2], "ghz": [2.6, 2.0], "ram_gb": [64, 4]})
     plain = read_bitbrains(BITBRAINS)
     traces = read_bitbrains(BITBRAINS, inventory=inventory)
-    row41, row38 = traces.server_ids.index("41"), traces.server_ids.index("38")
+    row41 = traces.server_ids.index("41")
     assert traces.inventory.cores[row41] == 16 and traces.inventory.ram_gb[row41] == 64
     assert not traces.inventory.defaulted.any()
     # the measured MHz stay the demand: cpu_pct is relative to the overriding capacity
