@@ -30,13 +30,22 @@ def _add_trace_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--interval", type=int, metavar="SECONDS", help="grid spacing (default: detected median spacing)")
 
 
-def _add_model_options(p: argparse.ArgumentParser) -> None:
+def _add_model_options(p: argparse.ArgumentParser, mix: bool = False) -> None:
     from consolidate.models.catalog import DEFAULT_HOST
     from consolidate.models.hardware import DEFAULT_SMT_GAIN
-    from consolidate.plan import DEFAULT_CPU_TARGET, DEFAULT_HYPERVISOR, DEFAULT_MEM_TARGET
+    from consolidate.plan import DEFAULT_CPU_TARGET, DEFAULT_HYPERVISOR, DEFAULT_MEM_TARGET, DEFAULT_OBJECTIVE
+    from consolidate.solvers.mix import OBJECTIVES
 
     host = p.add_mutually_exclusive_group()
-    host.add_argument("--host", metavar="NAME", help=f"target host model from `consolidate catalog` (default: {DEFAULT_HOST})")
+    if mix:
+        host.add_argument("--host", metavar="NAME[,NAME...]",
+                          help="target host model(s) from `consolidate catalog`; several, comma-separated, let --objective "
+                               f"pick the mix (default: {DEFAULT_HOST})")
+        p.add_argument("--objective", default=DEFAULT_OBJECTIVE, choices=OBJECTIVES,
+                       help="what picks the mix of several --host models: hosts (fewest, then lowest capital cost), "
+                            f"cost (lowest capital cost) or energy (lowest IT energy a year) (default: {DEFAULT_OBJECTIVE})")
+    else:
+        host.add_argument("--host", metavar="NAME", help=f"target host model from `consolidate catalog` (default: {DEFAULT_HOST})")
     host.add_argument("--host-spec", metavar="SPEC", help='custom host, e.g. "cores=64,threads=128,ghz=2.6,ram_gb=768,idle_w=200,max_w=600"')
     p.add_argument("--hypervisor", default=DEFAULT_HYPERVISOR, choices=["none", "xen", "kvm", "esxi", "hyperv"],
                    help=f"hypervisor overhead profile (default: {DEFAULT_HYPERVISOR})")
@@ -55,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", help="right-size, pack and replay an estate; write the plan", description="Plan the consolidation of TRACES onto virtualisation hosts.")
     _add_trace_options(p)
-    _add_model_options(p)
+    _add_model_options(p, mix=True)
     p.add_argument("--sizing", default=DEFAULT_SIZING,
                    help=f"CPU sizing: validated (the host count that holds on held-out days within --risk, load spread), "
                         f"timeseries, peak or pNN such as p95 (default: {DEFAULT_SIZING})")
@@ -214,43 +223,53 @@ def _read(args):
 
 
 def _host(args):
+    """The host model of --host-spec or --host (a list of models for several comma-separated names)."""
     from consolidate.models.catalog import DEFAULT_HOST, get_host
     from consolidate.models.hardware import parse_host_spec
 
     if args.host_spec:
         return parse_host_spec(args.host_spec)
-    return get_host(args.host or DEFAULT_HOST)
+    names = [n.strip() for n in (args.host or DEFAULT_HOST).split(",")]
+    if "" in names:
+        raise InputError(f"--host {args.host!r} has an empty name; separate catalogue names with single commas")
+    models = [get_host(n) for n in names]
+    return models if len(models) > 1 else models[0]
 
 
 def _cmd_plan(args) -> None:
     from pathlib import Path
 
-    from consolidate.plan import plan
+    from consolidate.plan import check_plan_options, make_settings, plan
     from consolidate.report.business import BusinessInputs
     from consolidate.report.outputs import summary_json, write_plan_data
     from consolidate.report.plandata import from_plan
     from consolidate.report.summary import print_summary, progress_step
 
-    host = _host(args)
+    # Every option is checked before the traces are read (a large read takes a while).
+    settings = make_settings(
+        host=_host(args), hypervisor_name=args.hypervisor, smt_gain=args.smt_gain, cpu_target=args.cpu_target,
+        mem_target=args.mem_target, sizing=args.sizing, mem_sizing=args.mem_sizing, mem_margin=args.mem_margin,
+        retire_idle=args.retire_idle, pue=args.pue, price_per_kwh=args.price, carbon_g_per_kwh=args.carbon,
+        time_limit_s=args.time_limit, seed=args.seed, risk_pct=args.risk, constraints=args.constraints,
+        max_vms_per_host=args.max_vms_per_host, vcpu_ratio=args.vcpu_ratio, n_plus_1=args.n_plus_1,
+        objective=args.objective,
+    )
+    check_plan_options(settings, frontier=args.frontier, growth=args.growth, horizon=args.horizon)
     business = BusinessInputs.from_dict(None, **_business_overrides(args))
     show = _show_progress(args)
     with progress_step("reading traces", show):
         traces = _read(args)
     with progress_step(f"sizing, packing and replaying (solver capped at {args.time_limit:g} s)", show):
         result = plan(
-            traces, host=host, hypervisor_name=args.hypervisor, smt_gain=args.smt_gain, cpu_target=args.cpu_target,
-            mem_target=args.mem_target, sizing=args.sizing, mem_sizing=args.mem_sizing, mem_margin=args.mem_margin,
-            retire_idle=args.retire_idle, pue=args.pue, price_per_kwh=args.price, carbon_g_per_kwh=args.carbon,
-            time_limit_s=args.time_limit, seed=args.seed, risk_pct=args.risk, holdout=args.holdout,
-            train_until=args.train_until, frontier=args.frontier, growth=args.growth, horizon=args.horizon,
-            constraints=args.constraints, max_vms_per_host=args.max_vms_per_host, vcpu_ratio=args.vcpu_ratio,
-            n_plus_1=args.n_plus_1,
+            traces, settings=settings, holdout=args.holdout, train_until=args.train_until, frontier=args.frontier,
+            growth=args.growth, horizon=args.horizon,
         )
     with progress_step("writing the plan and report.html", show):
         data = from_plan(result, business, name=Path(args.out).resolve().name)
         out = write_plan_data(data, args.out)
     for server_id in result.summary["unplaceable"]:
-        print(f"consolidate: unplaceable: {server_id} fits no {result.settings.host.name} host", file=sys.stderr)
+        models = " or ".join(m.name for m in result.settings.models)
+        print(f"consolidate: unplaceable: {server_id} fits no {models} host", file=sys.stderr)
     if args.json:
         print(summary_json(data.summary))
     elif not args.quiet:

@@ -40,9 +40,9 @@ def failover_kernel(
     order: np.ndarray,
     load: np.ndarray,
     load_gb: np.ndarray,
-    target_ghz: float,
-    capacity_ghz: float,
-    mem_usable_gb: float,
+    target_ghz: np.ndarray,
+    capacity_ghz: np.ndarray,
+    mem_usable_gb: np.ndarray,
     n_candidates: int,
 ):
     """Re-place each host's VMs on survivors in turn (see the module docstring).
@@ -53,7 +53,8 @@ def failover_kernel(
     assignment : int64 (vms,) host of each VM (-1 unplaced).
     order : int64 VMs, largest first (the re-placement order).
     load : float64 (hosts, steps) replayed CPU load; load_gb : float64 (hosts,) planned memory.
-    target_ghz, capacity_ghz : a host's CPU target and full capacity; mem_usable_gb : its memory.
+    target_ghz, capacity_ghz : float64 (hosts,) each host's CPU target and full capacity;
+    mem_usable_gb : float64 (hosts,) each host's usable memory (hosts of any model take VMs).
     n_candidates : survivors considered for each failure.
 
     Returns
@@ -97,14 +98,14 @@ def failover_kernel(
             best_low = -1
             best_low_peak = np.inf
             for j in range(k):
-                if rows_gb[j] + mem_gb[i] > mem_usable_gb:
+                if rows_gb[j] + mem_gb[i] > mem_usable_gb[cand[j]]:
                     continue
                 p = 0.0
                 for t in range(n_steps):
                     x = rows[j, t] + cpu_ghz[i, t]
                     if x > p:
                         p = x
-                if p <= target_ghz and p > best_fit_peak:
+                if p <= target_ghz[cand[j]] and p > best_fit_peak:
                     best_fit_peak = p
                     best_fit = j
                 if p < best_low_peak:
@@ -118,22 +119,23 @@ def failover_kernel(
                 rows[dest, t] += cpu_ghz[i, t]
         for j in range(k):
             h = cand[j]
-            if rows_gb[j] > mem_usable_gb:
-                short_gb[f] += rows_gb[j] - max(load_gb[h], mem_usable_gb)
+            if rows_gb[j] > mem_usable_gb[h]:
+                short_gb[f] += rows_gb[j] - max(load_gb[h], mem_usable_gb[h])
             for t in range(n_steps):
                 before = load[h, t]
                 after = rows[j, t]
-                if after > target_ghz and not before > target_ghz:
+                if after > target_ghz[h] and not before > target_ghz[h]:
                     extra_target[f] += 1
-                if after > capacity_ghz:
-                    if not before > capacity_ghz:
+                if after > capacity_ghz[h]:
+                    if not before > capacity_ghz[h]:
                         extra_capacity[f] += 1
-                    extra_unmet[f] += after - max(before, capacity_ghz)
+                    extra_unmet[f] += after - max(before, capacity_ghz[h])
         for t in range(n_steps):
             total = 0.0
             for j in range(k):
-                if rows[j, t] > capacity_ghz:
-                    total += rows[j, t] - capacity_ghz
+                cap = capacity_ghz[cand[j]]
+                if rows[j, t] > cap:
+                    total += rows[j, t] - cap
             if total > excess_ghz[f]:
                 excess_ghz[f] = total
     return extra_target, extra_capacity, extra_unmet, excess_ghz, short_gb
@@ -160,7 +162,7 @@ def failover(
     -------
     ``hosts``, ``failures_overloading`` (names), ``spare_cpu_ghz`` and ``spare_mem_gb`` (the
     capacity N+1 needs beyond the plan), ``spare_hosts_n_plus_1`` (hosts of the model that
-    cover it), ``worst_failure``, and ``per_host`` rows: the failed host, its VMs, the extra
+    cover it; the plan's largest model for a mix), ``worst_failure``, and ``per_host`` rows: the failed host, its VMs, the extra
     share of survivor host-intervals over the target and over capacity (%), the extra unmet CPU
     (GHz·h), the memory shortfall (GB) and ``overloads``.
     """
@@ -177,10 +179,9 @@ def failover(
     mem = np.asarray(mem_gb, dtype=np.float64)
     assignment = np.ascontiguousarray(assignment, dtype=np.int64)
     order = np.argsort(-cpu.max(axis=1, initial=0.0), kind="stable").astype(np.int64)
-    target = rep.cpu_target * rep.cpu_capacity_ghz
     extra_t, extra_c, unmet, excess, short = failover_kernel(
         cpu, mem, assignment, order, np.ascontiguousarray(rep.cpu_ghz), np.asarray(rep.mem_gb, dtype=np.float64),
-        target, rep.cpu_capacity_ghz, rep.mem_usable_gb, FAILOVER_CANDIDATES,
+        rep.cpu_target_ghz, rep.cpu_capacity_ghz, rep.mem_usable_gb, FAILOVER_CANDIDATES,
     )
     survivor_intervals = (n_hosts - 1) * rep.n_steps
     overloads = (extra_c > 0) | (short > 0)
@@ -200,7 +201,10 @@ def failover(
     spare_cpu = float(excess.max())
     spare_mem = float(short.max())
     worst = int(np.lexsort((-excess, -extra_c, -short))[0])
-    spare_hosts = max(math.ceil(spare_cpu / rep.cpu_capacity_ghz - 1e-9), math.ceil(spare_mem / rep.mem_usable_gb - 1e-9), 0)
+    # With a mix of models, the spare is counted in hosts of the largest model of the plan.
+    spare_hosts = max(
+        math.ceil(spare_cpu / rep.cpu_capacity_ghz.max() - 1e-9), math.ceil(spare_mem / rep.mem_usable_gb.max() - 1e-9), 0
+    )
     return {
         "hosts": n_hosts,
         "failures_overloading": [names[h] for h in np.flatnonzero(overloads)],

@@ -84,7 +84,7 @@ def daily_loads(rep: Replay) -> np.ndarray:
     days = rep.n_steps // steps_per_day if steps_per_day else 0
     if days == 0:
         raise InputError("--growth needs at least one whole day of traces to draw days from; give longer traces")
-    target = rep.cpu_target * rep.cpu_capacity_ghz
+    target = rep.cpu_target_ghz[:, None, None]
     load = rep.cpu_ghz[:, : days * steps_per_day].reshape(rep.n_hosts, days, steps_per_day) / target
     return np.sort(load.transpose(1, 0, 2).reshape(days, -1), axis=1)
 
@@ -121,6 +121,8 @@ def growth_what_if(
     The inputs and one row per quarter: ``growth_factor``, ``hosts_needed_p50``/``_p90``,
     ``p_overload`` (share of draws in which the plan, unchanged, exceeds the risk target),
     ``over_target_pct_p50``/``_p90`` and ``over_capacity_pct_p50``/``_p90`` of the unchanged plan.
+    For a mix of host models each host's load is a share of its own target, and hosts needed
+    are counted as hosts like the plan's (memory: of its average usable memory).
     """
     n_hosts = rep.n_hosts
     days = daily_loads(rep) if n_hosts else np.zeros((0, 0))
@@ -147,7 +149,8 @@ def growth_what_if(
         over_target, over_capacity, by_count = share_pct[:, 0], share_pct[:, 1], share_pct[:, 2:]
         within = by_count <= risk_pct
         cpu_hosts = np.where(within.any(axis=1), candidates[np.argmax(within, axis=1)], n_max)
-        mem_hosts = math.ceil(g * mem_total_gb / rep.mem_usable_gb - 1e-9)
+        # A mix counts hosts of its average usable memory (one model: that model's).
+        mem_hosts = math.ceil(g * mem_total_gb / rep.mem_usable_gb.mean() - 1e-9)
         needed = np.maximum(cpu_hosts, mem_hosts)
         row = {"quarter": q, "years": q / 4.0, "growth_factor": float(g)}
         for p in REPORTED_QUANTILES:

@@ -37,11 +37,12 @@ def host_load_kernel(demand: np.ndarray, assignment: np.ndarray, n_hosts: int) -
 
 
 @njit(cache=True)
-def host_stats_kernel(load: np.ndarray, target_ghz: float, capacity_ghz: float):
+def host_stats_kernel(load: np.ndarray, target_ghz: np.ndarray, capacity_ghz: np.ndarray):
     """One pass over a host-load array (hosts, steps), per host.
 
-    Returns ``(over_target, over_capacity, unmet, peak, total)``: intervals above
-    ``target_ghz`` and above ``capacity_ghz`` (int64), demand above the capacity summed over
+    ``target_ghz`` and ``capacity_ghz`` are float64 (hosts,): each host's own CPU target and
+    full capacity. Returns ``(over_target, over_capacity, unmet, peak, total)``: intervals above
+    the target and above the capacity (int64), demand above the capacity summed over
     the intervals (GHz x intervals), the peak and the sum of the load (GHz, GHz x intervals).
     """
     n_hosts, n_steps = load.shape
@@ -56,11 +57,11 @@ def host_stats_kernel(load: np.ndarray, target_ghz: float, capacity_ghz: float):
             total[h] += x
             if x > peak[h]:
                 peak[h] = x
-            if x > target_ghz:
+            if x > target_ghz[h]:
                 over_target[h] += 1
-            if x > capacity_ghz:
+            if x > capacity_ghz[h]:
                 over_capacity[h] += 1
-                unmet[h] += x - capacity_ghz
+                unmet[h] += x - capacity_ghz[h]
     return over_target, over_capacity, unmet, peak, total
 
 
@@ -79,19 +80,30 @@ class HostStats:
 class Replay:
     """Host load from a replay.
 
-    ``cpu_ghz`` float64 (hosts, steps) effective GHz; ``cpu_capacity_ghz`` the full host capacity
-    (after hypervisor overhead, before the target); ``cpu_target`` the planning target (0–1);
-    ``mem_gb`` (hosts,) planned memory, ``mem_usable_gb`` what each host offers at its target;
-    ``mem_used_gb`` float64 (hosts, steps) memory in use, GB, when the traces carry it.
+    ``cpu_ghz`` float64 (hosts, steps) effective GHz; ``cpu_capacity_ghz`` float64 (hosts,) each
+    host's full capacity (after hypervisor overhead, before the target); ``cpu_target`` the
+    planning target (0–1); ``mem_gb`` (hosts,) planned memory, ``mem_usable_gb`` float64 (hosts,)
+    what each host offers at its target; ``mem_used_gb`` float64 (hosts, steps) memory in use,
+    GB, when the traces carry it. A scalar capacity is taken for every host (one model).
     """
 
     cpu_ghz: np.ndarray
-    cpu_capacity_ghz: float
+    cpu_capacity_ghz: np.ndarray
     cpu_target: float
     mem_gb: np.ndarray
-    mem_usable_gb: float
+    mem_usable_gb: np.ndarray
     interval_s: int
     mem_used_gb: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n_hosts = self.cpu_ghz.shape[0]
+        for name in ("cpu_capacity_ghz", "mem_usable_gb"):
+            value = np.asarray(getattr(self, name), dtype=np.float64)
+            if value.ndim == 0:
+                value = np.full(n_hosts, float(value))
+            if value.shape != (n_hosts,):
+                raise ValueError(f"{name} must be a scalar or ({n_hosts},), got shape {value.shape}")
+            object.__setattr__(self, name, np.ascontiguousarray(value))
 
     @property
     def n_hosts(self) -> int:
@@ -104,13 +116,18 @@ class Replay:
     @property
     def cpu_util(self) -> np.ndarray:
         """Host CPU utilisation as a fraction of full capacity, (hosts, steps)."""
-        return self.cpu_ghz / self.cpu_capacity_ghz
+        return self.cpu_ghz / self.cpu_capacity_ghz[:, None]
 
     @cached_property
     def stats(self) -> HostStats:
         """Per-host overload counts, unmet demand, peak and total load (one kernel pass)."""
         target = self.cpu_target * self.cpu_capacity_ghz
         return HostStats(*host_stats_kernel(np.ascontiguousarray(self.cpu_ghz), target, self.cpu_capacity_ghz))
+
+    @property
+    def cpu_target_ghz(self) -> np.ndarray:
+        """Each host's CPU target, GHz (hosts,)."""
+        return self.cpu_target * self.cpu_capacity_ghz
 
     @property
     def host_intervals(self) -> int:
@@ -139,7 +156,7 @@ class Replay:
         """Percentiles of the host-interval CPU utilisation, % of full capacity, keyed ``cpu_util_pNN_pct``."""
         if not self.n_hosts:
             return {f"cpu_util_p{q:g}_pct": 0.0 for q in percentiles}
-        values = np.percentile(self.cpu_ghz, percentiles) / self.cpu_capacity_ghz
+        values = np.percentile(self.cpu_util, percentiles)
         return {f"cpu_util_p{q:g}_pct": float(100.0 * v) for q, v in zip(percentiles, values)}
 
     def figures(self, host_names: Sequence[str] | None = None) -> dict:
@@ -163,20 +180,21 @@ class Replay:
             "unmet_cpu_ghz_h": self.unmet_cpu_ghz_h(),
             "hosts_over_target": int((s.over_target > 0).sum()),
             "hosts_over_capacity": int((s.over_capacity > 0).sum()),
-            "cpu_util_mean_pct": float(100.0 * s.total_ghz_intervals.sum() / (cap * max(self.host_intervals, 1))),
-            "cpu_util_peak_pct": float(100.0 * s.peak_ghz.max(initial=0.0) / cap),
+            "cpu_util_mean_pct": float((100.0 * s.total_ghz_intervals / cap).sum() / max(self.host_intervals, 1)),
+            "cpu_util_peak_pct": float((100.0 * s.peak_ghz / cap).max(initial=0.0)),
             **self.util_percentiles_pct(),
             "worst_host": names[worst] if worst >= 0 else "",
             "worst_host_over_target_pct": float(100.0 * s.over_target[worst] / steps) if worst >= 0 else 0.0,
             "worst_host_over_capacity_pct": float(100.0 * s.over_capacity[worst] / steps) if worst >= 0 else 0.0,
-            "worst_host_peak_pct": float(100.0 * s.peak_ghz[worst] / cap) if worst >= 0 else 0.0,
+            "worst_host_peak_pct": float(100.0 * s.peak_ghz[worst] / cap[worst]) if worst >= 0 else 0.0,
             "mem_planned_max_pct": float(mem_pct.max(initial=0.0)),
             "hosts_over_memory": [names[h] for h in np.flatnonzero(self.mem_gb > self.mem_usable_gb)],
         }
         if self.mem_used_gb is not None:
             used = self.mem_used_gb
-            out["mem_used_peak_pct"] = float(100.0 * used.max(initial=0.0) / self.mem_usable_gb)
-            out["over_memory_pct"] = _share_pct(int((used > self.mem_usable_gb).sum()), used.size)
+            usable = self.mem_usable_gb[:, None]
+            out["mem_used_peak_pct"] = float(100.0 * (used / usable).max(initial=0.0))
+            out["over_memory_pct"] = _share_pct(int((used > usable).sum()), used.size)
         return out
 
 
@@ -188,10 +206,10 @@ def replay(
     cpu_ghz: np.ndarray,
     assignment: np.ndarray,
     n_hosts: int,
-    cpu_capacity_ghz: float,
+    cpu_capacity_ghz: float | np.ndarray,
     cpu_target: float,
     mem_gb: np.ndarray,
-    mem_usable_gb: float,
+    mem_usable_gb: float | np.ndarray,
     interval_s: int,
     mem_used_gb: np.ndarray | None = None,
 ) -> Replay:
@@ -202,10 +220,10 @@ def replay(
     cpu_ghz : float32 (vms, steps) demand in effective GHz.
     assignment : int (vms,) host index, -1 for a VM that is not placed.
     n_hosts : number of hosts.
-    cpu_capacity_ghz : full effective capacity of one host, GHz.
+    cpu_capacity_ghz : full effective capacity of each host (hosts,), or one for all, GHz.
     cpu_target : planning target, fraction of capacity.
     mem_gb : (vms,) memory each VM is planned with, GB.
-    mem_usable_gb : memory one host offers at its target, GB.
+    mem_usable_gb : memory each host (hosts,), or every host, offers at its target, GB.
     interval_s : grid spacing, s.
     mem_used_gb : optional float32 (vms, steps) memory in use, GB, replayed like the CPU.
     """
@@ -216,4 +234,4 @@ def replay(
         used = host_load_kernel(np.ascontiguousarray(mem_used_gb, dtype=np.float32), assignment, n_hosts)
     placed = assignment >= 0
     mem = np.bincount(assignment[placed], weights=np.asarray(mem_gb, dtype=np.float64)[placed], minlength=n_hosts)
-    return Replay(load, float(cpu_capacity_ghz), float(cpu_target), mem, float(mem_usable_gb), int(interval_s), used)
+    return Replay(load, cpu_capacity_ghz, float(cpu_target), mem, mem_usable_gb, int(interval_s), used)

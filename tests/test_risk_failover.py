@@ -10,17 +10,19 @@ from consolidate.simulate import replay
 
 def reference_failover(cpu, mem, assignment, order, load, load_gb, target, cap, mem_usable, k):
     n_hosts = load.shape[0]
+    target, cap, mem_usable = (np.broadcast_to(np.asarray(x, dtype=np.float64), (n_hosts,)) for x in (target, cap, mem_usable))
     by_peak = np.argsort(load.max(axis=1), kind="mergesort")
     out = [np.zeros(n_hosts, dtype=np.int64), np.zeros(n_hosts, dtype=np.int64), np.zeros(n_hosts), np.zeros(n_hosts), np.zeros(n_hosts)]
     for f in range(n_hosts):
         cand = [h for h in by_peak if h != f][: min(k, n_hosts - 1)]
         rows, rows_gb = load[cand].copy(), load_gb[cand].copy()
+        c_target, c_cap, c_mem = target[cand], cap[cand][:, None], mem_usable[cand]
         for i in order:
             if assignment[i] != f:
                 continue
             peaks = (rows + cpu[i]).max(axis=1)
-            room = rows_gb + mem[i] <= mem_usable
-            fit = room & (peaks <= target)
+            room = rows_gb + mem[i] <= c_mem
+            fit = room & (peaks <= c_target)
             if fit.any():
                 dest = int(np.argmax(np.where(fit, peaks, -np.inf)))
             elif room.any():
@@ -30,12 +32,13 @@ def reference_failover(cpu, mem, assignment, order, load, load_gb, target, cap, 
             rows[dest] += cpu[i]
             rows_gb[dest] += mem[i]
         before = load[cand]
-        out[0][f] = ((rows > target) & ~(before > target)).sum()
-        out[1][f] = ((rows > cap) & ~(before > cap)).sum()
-        out[2][f] = np.where(rows > cap, rows - np.maximum(before, cap), 0.0).sum()
-        out[3][f] = np.maximum(rows - cap, 0.0).sum(axis=0).max(initial=0.0)
-        over = rows_gb > mem_usable
-        out[4][f] = (rows_gb - np.maximum(load_gb[cand], mem_usable))[over].sum()
+        t = c_target[:, None]
+        out[0][f] = ((rows > t) & ~(before > t)).sum()
+        out[1][f] = ((rows > c_cap) & ~(before > c_cap)).sum()
+        out[2][f] = np.where(rows > c_cap, rows - np.maximum(before, c_cap), 0.0).sum()
+        out[3][f] = np.maximum(rows - c_cap, 0.0).sum(axis=0).max(initial=0.0)
+        over = rows_gb > c_mem
+        out[4][f] = (rows_gb - np.maximum(load_gb[cand], c_mem))[over].sum()
     return out
 
 
@@ -48,8 +51,11 @@ def test_kernel_matches_numpy(n_vms, n_steps, n_hosts, k, seed):
     mem = rng.integers(1, 8, n_vms).astype(np.float64)
     assignment = rng.integers(-1, n_hosts, n_vms).astype(np.int64)
     order = np.argsort(-cpu.max(axis=1), kind="stable").astype(np.int64)
-    rep = replay(cpu, assignment, n_hosts, 10.0, 0.8, mem, 12.0, 300)
-    args = (cpu, mem, assignment, order, rep.cpu_ghz, rep.mem_gb, 8.0, 10.0, 12.0, k)
+    # Hosts of two models: a failed host's VMs may go to a survivor of either.
+    cap = rng.choice([7.0, 10.0], n_hosts)
+    mem_usable = np.where(cap > 8.0, 12.0, 8.0)
+    rep = replay(cpu, assignment, n_hosts, cap, 0.8, mem, mem_usable, 300)
+    args = (cpu, mem, assignment, order, rep.cpu_ghz, rep.mem_gb, 0.8 * cap, cap, mem_usable, k)
     got = failover_kernel(*args)
     want = reference_failover(*args)
     for a, b in zip(got, want):

@@ -35,6 +35,7 @@ def test_overload_shares():
 
 
 def reference_host_stats(load, target_ghz, capacity_ghz):
+    target_ghz, capacity_ghz = np.asarray(target_ghz)[:, None], np.asarray(capacity_ghz)[:, None]
     over = np.maximum(load - capacity_ghz, 0.0)
     return (
         (load > target_ghz).sum(axis=1),
@@ -49,11 +50,26 @@ def reference_host_stats(load, target_ghz, capacity_ghz):
 @given(n_hosts=st.integers(0, 6), n_steps=st.integers(1, 60), target=st.floats(0.1, 1.0), seed=st.integers(0, 2**31))
 def test_stats_kernel_matches_numpy(n_hosts, n_steps, target, seed):
     rng = np.random.default_rng(seed)
+    capacity = rng.choice([6.0, 8.0, 10.0], n_hosts)  # hosts of different models
     load = rng.random((n_hosts, n_steps)) * 12.0
-    load[:, ::7] = 8.0 * target  # exactly at the target: not over
-    got = host_stats_kernel(load, 8.0 * target, 8.0)
-    for a, b in zip(got, reference_host_stats(load, 8.0 * target, 8.0)):
+    load[:, ::7] = (capacity * target)[:, None]  # exactly at each host's target: not over
+    got = host_stats_kernel(load, capacity * target, capacity)
+    for a, b in zip(got, reference_host_stats(load, capacity * target, capacity)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_each_host_is_measured_against_its_own_capacity():
+    load = [[7.0, 7.0], [7.0, 7.0], [4.0, 4.0]]
+    rep = _rep(load, cpu_capacity_ghz=np.array([10.0, 8.0, 5.0]), mem_usable_gb=np.array([10.0, 4.0, 2.0]))
+    # Targets 8, 6.4 and 4 GHz: host 1 is over its target, none over capacity; host 3 sits at its target.
+    assert rep.over_target_pct() == 100 * 2 / 6 and rep.over_capacity_pct() == 0.0
+    np.testing.assert_allclose(rep.cpu_util, np.array(load) / np.array([[10.0], [8.0], [5.0]]))
+    fig = rep.figures(["a", "b", "c"])
+    assert fig["worst_host"] == "b" and fig["worst_host_peak_pct"] == pytest.approx(87.5)
+    assert fig["hosts_over_memory"] == ["b", "c"]  # 12 GB > 4 GB and 3 GB > 2 GB
+    assert fig["cpu_util_mean_pct"] == pytest.approx(100 * np.mean([0.7, 0.875, 0.8]))
+    with pytest.raises(ValueError, match="cpu_capacity_ghz"):
+        _rep(load, cpu_capacity_ghz=np.array([10.0, 8.0]))
 
 
 def _rep(load, **kw):

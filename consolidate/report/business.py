@@ -30,6 +30,7 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -132,11 +133,15 @@ def licensed_cores(cores: np.ndarray, sockets: np.ndarray, licence: str) -> np.n
     return cores
 
 
-def estate_facts(inventory: Inventory, host: HostModel, hosts_after: int) -> dict:
+def estate_facts(
+    inventory: Inventory, host: HostModel, hosts_after: int, host_counts: Sequence[tuple[HostModel, int]] | None = None,
+) -> dict:
     """What the business case needs to know of the machines before and after (summary["estate"]).
 
     Rack units, hardware price (USD) and licensed cores per licence scheme of the source servers
-    (all of them) and of the ``hosts_after`` hosts of model ``host``.
+    (all of them) and of the ``hosts_after`` hosts of model ``host``; for a mix of models,
+    ``host_counts`` gives each model and its host count, and the figures after are sums over them
+    (``hardware_usd_after``: the sum of every host's catalogue price, None when one is unknown).
     """
     default = catalog.get_host(str(constants.SOURCE_DEFAULT_MODEL.value))
     n = len(inventory.server_ids)
@@ -153,7 +158,16 @@ def estate_facts(inventory: Inventory, host: HostModel, hosts_after: int) -> dic
             matched |= rows
     cores = np.asarray(inventory.cores, dtype=np.float64)
     sockets = np.where(matched, sockets, np.minimum(sockets, np.maximum(cores, 1.0)))
+    models = list(host_counts) if host_counts else [(host, int(hosts_after))]
+    if len(models) == 1:  # a mix that kept one model: that model's facts
+        host = models[0][0]
     host_price = float(host.price_usd)
+    hardware_after = float(sum(m.price_usd * n for m, n in models))
+    licensed_after = {
+        lic: float(sum(licensed_cores(np.array([m.cores]), np.array([m.sockets]), lic)[0] * n for m, n in models))
+        for lic in LICENCES
+    }
+    mix = len(models) > 1
     return {
         "servers": n,
         "servers_with_catalogue_model": int(matched.sum()),
@@ -163,17 +177,20 @@ def estate_facts(inventory: Inventory, host: HostModel, hosts_after: int) -> dic
         "physical_cores_before": float(cores.sum()),
         "licensed_cores_before": {lic: float(licensed_cores(cores, sockets, lic).sum()) for lic in LICENCES},
         "hosts": int(hosts_after),
-        "host_model": host.name,
+        "host_model": " + ".join(f"{n} x {m.name}" for m, n in models) if mix else host.name,
         "host_rack_units": float(host.rack_units),
         "host_price_usd": host_price if math.isfinite(host_price) else None,
         "host_cores": int(host.cores),
         "host_sockets": int(host.sockets),
-        "rack_units_after": float(host.rack_units * hosts_after),
-        "physical_cores_after": float(host.cores * hosts_after),
-        "licensed_cores_after": {
-            lic: float(licensed_cores(np.array([host.cores]), np.array([host.sockets]), lic)[0] * hosts_after)
-            for lic in LICENCES
-        },
+        "hosts_by_model": [
+            {"model": m.name, "hosts": int(n), "price_usd": float(m.price_usd) if math.isfinite(m.price_usd) else None,
+             "rack_units": float(m.rack_units), "cores": int(m.cores), "sockets": int(m.sockets)}
+            for m, n in models
+        ],
+        "hardware_usd_after": hardware_after if math.isfinite(hardware_after) else None,
+        "rack_units_after": float(sum(m.rack_units * n for m, n in models)),
+        "physical_cores_after": float(sum(m.cores * n for m, n in models)),
+        "licensed_cores_after": licensed_after,
     }
 
 
@@ -218,12 +235,20 @@ def business_case(summary: dict, inputs: BusinessInputs | None = None) -> dict:
     used, capital cost, yearly costs before and after by item, yearly saving, payback (months),
     TCO and NPV over 3 and 5 years, all USD.
     Figures that need an unknown host price (a ``--host-spec`` host without ``--host-price``)
-    are NaN (null in JSON).
+    are NaN (null in JSON). The capital cost is the sum of every host's catalogue price (a mix
+    of models: each at its own price), or ``--host-price`` for every host when given.
     """
     inputs = inputs or BusinessInputs()
     est = summary["estate"]
-    host_price = inputs.host_price_usd if inputs.host_price_usd is not None else _num(est["host_price_usd"])
-    capital = est["hosts"] * host_price
+    if inputs.host_price_usd is not None:
+        host_price = inputs.host_price_usd
+        capital = est["hosts"] * host_price
+    elif len(est.get("hosts_by_model", ())) > 1:
+        capital = _num(est["hardware_usd_after"])
+        host_price = capital / est["hosts"] if est["hosts"] else float("nan")  # the mix's average
+    else:
+        host_price = _num(est["host_price_usd"])
+        capital = est["hosts"] * host_price
     per_core = inputs.licence_usd_per_core_year()
     maintenance = inputs.maintenance_pct / 100.0
     before = {

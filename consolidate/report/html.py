@@ -14,7 +14,7 @@ import pandas as pd
 
 from consolidate.report import plots
 from consolidate.report.business import payback_text
-from consolidate.report.plandata import PlanData
+from consolidate.report.plandata import PlanData, host_text, hosts_text
 
 HOSTS_TABLE_MAX_ROWS = 60
 NAMES_SHOWN = 20
@@ -98,12 +98,22 @@ def assumption_rows(data: PlanData) -> list[tuple[str, str, str]]:
     rows = [
         ("target host model", f"{a['host_model']}: {host['cores']} cores / {host['threads']} threads at {host['ghz']} GHz "
          f"(perf {host['perf']}), {fmt_num(host['ram_gb'])} GB", host.get("source", "")),
+    ] if len(a.get("host_models", ())) < 2 else [
+        ("target host mix", f"{a['host_mix']}, picked by --objective {a['objective']}", "consolidate.solvers.mix (README, Host mix)"),
+        *[
+            (f"host model {name}", f"{m['cores']} cores / {m['threads']} threads at {m['ghz']} GHz (perf {m['perf']}), "
+             f"{fmt_num(m['ram_gb'])} GB; {fmt_num(m['cpu_capacity_ghz'], 1)} GHz effective CPU, "
+             f"{fmt_num(m['mem_usable_gb'], 1)} GB usable; {fmt_money(m['price_usd'], cur)} each", m.get("source", ""))
+            for name, m in a["models"].items()
+        ],
+    ]
+    rows += [
         ("hypervisor", f"{a['hypervisor']}, CPU overhead {a['hypervisor_cpu_overhead']:.0%}", a.get("hypervisor_source", "")),
         ("SMT gain", f"{a['smt_gain']}", "VMware vSphere Resource Management; Ruan et al., SIGMETRICS 2005 (15-30 %)"),
         ("CPU / memory target", f"{a['cpu_target']} / {a['mem_target']}", "--cpu-target, --mem-target"),
         ("sizing", f"CPU {a['sizing']}, memory {a['mem_sizing']} (margin {a['mem_margin']})", "--sizing, --mem-sizing, --mem-margin"),
-        ("host capacity", f"{fmt_num(a['host_cpu_capacity_ghz'], 1)} GHz effective CPU, {fmt_num(a['host_mem_usable_gb'], 1)} GB usable memory",
-         "after hypervisor overhead and the memory target"),
+        *([("host capacity", f"{fmt_num(a['host_cpu_capacity_ghz'], 1)} GHz effective CPU, {fmt_num(a['host_mem_usable_gb'], 1)} GB usable memory",
+            "after hypervisor overhead and the memory target")] if len(a.get("host_models", ())) < 2 else []),
         ("PUE", f"{a['pue']}", _source(a, "pue")),
         ("electricity price", f"{a['price_per_kwh']} per kWh", _source(a, "price_per_kwh")),
         ("grid carbon intensity", f"{a['carbon_g_per_kwh']} g CO₂/kWh", _source(a, "carbon_g_per_kwh")),
@@ -111,7 +121,10 @@ def assumption_rows(data: PlanData) -> list[tuple[str, str, str]]:
         ("source servers' rack units, sockets, price",
          f"{est['servers_with_catalogue_model']} of {est['servers']} from their catalogue model; the others as {est['default_source_model']}",
          "consolidate catalog (rack units and prices assumed, unverified)"),
-        ("host price", f"{fmt_money(bc['host_price_usd'], cur)} each ({bc['host_price_from']})", "--host-price; catalogue prices are rough and unverified"),
+        ("host price", f"{fmt_money(bc['host_price_usd'], cur)} each ({bc['host_price_from']})"
+         if len(a.get("host_models", ())) < 2 or bc["host_price_from"] == "--host-price"
+         else f"each host at its model's catalogue price: {fmt_money(bc['capital_cost'], cur)} in all",
+         "--host-price; catalogue prices are rough and unverified"),
         ("licence", _licence_text(bc), _licence_source(a, inputs["licence"])),
         ("maintenance", f"{inputs['maintenance_pct']:g} % of the hardware price a year", _source(a, "maintenance_pct")),
         ("rack space", f"{fmt_money(inputs['rack_usd_per_u_year'], cur)} per U a year", _source(a, "rack_usd_per_u_year")),
@@ -262,7 +275,7 @@ def comparison_rows(scenarios: list[PlanData]) -> list[tuple[str, list[str]]]:
         return (label, [get(d) for d in scenarios])
 
     return [
-        row("target host model", lambda d: d.summary["assumptions"]["host_model"]),
+        row("target host model", lambda d: host_text(d.summary["assumptions"])),
         row("hypervisor", lambda d: d.summary["assumptions"]["hypervisor"]),
         row("sizing, CPU target", lambda d: f"{d.summary['assumptions']['sizing']}, {d.summary['assumptions']['cpu_target']}"),
         row("servers → hosts", lambda d: f"{d.summary['hosts_before']:,} → {d.summary['hosts_after']:,}"),
@@ -282,7 +295,7 @@ def comparison_rows(scenarios: list[PlanData]) -> list[tuple[str, list[str]]]:
 
 _SUMMARY_HTML = """\
 <div>
-<strong>Plan</strong>: {{ s.hosts_before|num }} servers → {{ s.hosts_after|num }} {{ s.assumptions.host_model }} hosts
+<strong>Plan</strong>: {{ s.hosts_before|num }} servers → {{ hosts_text }}
 (lower bound {{ s.lower_bound }}; {{ s.over_target_pct|num(2) }} % of host-intervals over the CPU target in the replay).
 <table>
 <thead><tr><th></th><th>before</th><th>after</th><th>change</th></tr></thead>
@@ -301,7 +314,7 @@ NPV over 5 years {{ bc.npv_5y|money(bc.currency) }}.
 def plan_summary_html(data: PlanData) -> str:
     """A short HTML summary of a plan (what Jupyter shows for a :class:`~consolidate.plan.Plan`)."""
     template = _environment().from_string(_SUMMARY_HTML)
-    return template.render(s=data.summary, bc=data.business, rows=before_after_rows(data))
+    return template.render(s=data.summary, bc=data.business, rows=before_after_rows(data), hosts_text=hosts_text(data.summary))
 
 
 def differing_inputs(scenarios: list[PlanData]) -> list[str]:

@@ -98,6 +98,22 @@ def utilisation(cpu_pct_before: np.ndarray, host_load_pct: np.ndarray, cpu_targe
     }
 
 
+def host_text(assumptions: dict) -> str:
+    """The plan's target hosts in words: the model, or for a mix the hosts per model
+    (``3 x dell-r6515 + 2 x hpe-dl380-gen10plus``)."""
+    if len(assumptions.get("host_models", ())) > 1:
+        return assumptions["host_mix"]
+    return assumptions["host_model"]
+
+
+def hosts_text(summary: dict) -> str:
+    """``5 dell-r6515 hosts``, or for a mix ``5 hosts (3 x dell-r6515 + 2 x hpe-dl380-gen10plus)``."""
+    a = summary["assumptions"]
+    if len(a.get("host_models", ())) > 1:
+        return f"{summary['hosts_after']:,} hosts ({a['host_mix']})"
+    return f"{summary['hosts_after']:,} {a['host_model']} hosts"
+
+
 def from_plan(plan, business: BusinessInputs | None = None, name: str | None = None) -> PlanData:
     """The report's view of ``plan`` (a :class:`~consolidate.plan.Plan`) and its business case."""
     # plan.figures holds the plan's derived arrays: the facts are worked out once per plan, while
@@ -107,14 +123,17 @@ def from_plan(plan, business: BusinessInputs | None = None, name: str | None = N
         load_pct = (100.0 * plan.replay.cpu_util).astype(np.float32)
         cached = {
             "utilisation": utilisation(plan.traces.cpu_pct, load_pct, plan.settings.cpu_target),
-            "estate": estate_facts(plan.traces.inventory, plan.settings.host, plan.hosts_after),
+            "estate": estate_facts(
+                plan.traces.inventory, plan.settings.host, plan.hosts_after,
+                [(m, n) for m in plan.settings.models if (n := plan.model_counts().get(m.name, 0))],
+            ),
             "host_load_pct": load_pct,
         }
         plan.figures["report_facts"] = cached
     summary = {**plan.summary, "utilisation": cached["utilisation"], "estate": cached["estate"]}
     summary["business_case"] = business_case(summary, business)
     return PlanData(
-        name=name or plan.settings.host.name,
+        name=name or (plan.summary["assumptions"]["host_mix"] if plan.settings.is_mix else plan.settings.host.name),
         summary=summary,
         placement=plan.placement_frame(),
         hosts=plan.hosts_frame(),

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from consolidate.report.business import payback_text
+from consolidate.report.plandata import host_text
 
 
 def _console() -> Console:
@@ -58,7 +59,8 @@ def print_summary(summary: dict, out_dir: Path) -> None:
         _table(
             "Plan",
             [
-                ("host model", f"{a['host_model']} ({a['hypervisor']}, SMT gain {a['smt_gain']})"),
+                ("host model" if len(a.get("host_models", ())) < 2 else f"host mix (--objective {a['objective']})",
+                 f"{host_text(a)} ({a['hypervisor']}, SMT gain {a['smt_gain']})"),
                 ("sizing", f"{a['sizing']} CPU, {a['mem_sizing']} memory; targets {a['cpu_target']} / {a['mem_target']}"),
                 ("hosts", f"{s['hosts_after']} (lower bound {s['lower_bound']}, {s['lower_bound_resource']})"),
                 ("solver", f"{solver['status']} in {solver['time_s']:.1f} s ({', '.join(solver['methods'])})"),
