@@ -25,16 +25,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from results import write_section
 
 from consolidate.io import read_traces
-from consolidate.models.hardware import parse_host_spec
+from consolidate.models.hardware import cpu_demand_ghz, parse_host_spec
 from consolidate.plan import plan
-from consolidate.validation import Scorer, replay_plan_on
+from consolidate.simulate import replay
+from consolidate.validation import Scorer
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "bitbrains-rnd" / "2013-7"
@@ -73,15 +73,17 @@ def run_policies(traces, cores: int, growth: str | None = None) -> tuple[list[di
 def frontier_out_of_sample(p, held_out) -> list[dict]:
     """The validated plan's frontier rows, each count's spread plan also replayed on ``held_out``
     (every VM of this excerpt fits a host alone, so the scorer sees the same VMs as the plan's)."""
+    rep = p.replay  # one host model: every host has the same capacities
+    cpu_full_ghz, mem_usable_gb = float(rep.cpu_capacity_ghz[0]), float(rep.mem_usable_gb[0])
+    scorer = Scorer(p.demand.cpu_ghz, p.demand.mem_gb, cpu_full_ghz, rep.cpu_target, mem_usable_gb, p.traces.interval_s)
+    inv = held_out.inventory
+    demand = cpu_demand_ghz(held_out.cpu_pct, inv.cores, inv.threads, inv.ghz, inv.perf, p.settings.smt_gain)
+    demand = np.ascontiguousarray(demand[p.packed], dtype=np.float32)
     rows = []
-    scorer = Scorer(p.demand.cpu_ghz, p.demand.mem_gb, p.replay.cpu_capacity_ghz, p.replay.cpu_target, p.replay.mem_usable_gb,
-                    p.traces.interval_s)
     for row in p.summary.get("frontier", []):
         n = row["hosts"]
-        assignment = np.full(p.traces.n_servers, -1, dtype=np.int64)
-        assignment[p.packed] = scorer.plan(n)
-        spread_plan = replace(p, assignment=assignment, result=replace(p.result, n_hosts=n))
-        out = replay_plan_on(spread_plan, held_out)
+        out = replay(demand, scorer.plan(n), n, cpu_full_ghz, rep.cpu_target, p.demand.mem_gb, mem_usable_gb,
+                     held_out.interval_s)
         rows.append({**row, "over_target_pct_out_of_sample": out.over_target_pct(), "over_capacity_pct_out_of_sample": out.over_capacity_pct()})
     return rows
 
