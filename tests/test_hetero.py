@@ -207,6 +207,28 @@ def test_simulate_replays_a_mixed_placement_on_each_hosts_model(mixed_plan, caps
     assert figures["mem_planned_max_pct"] == pytest.approx(summary["replay"]["mem_planned_max_pct"], rel=1e-6)
 
 
+def test_xen_runbook_of_a_mixed_plan_gives_each_host_its_models_ram_and_dom0(mixed_plan, tmp_path):
+    import pandas as pd
+
+    from consolidate.cli import main
+    from consolidate.models.catalog import get_host
+    from consolidate.models.hypervisor import xen_dom0_gb
+
+    _, _, out = mixed_plan
+    assert main(["export", str(out), "--format", "xen", "--out", str(tmp_path / "xen"), "--quiet"]) == 0
+    runbook = (tmp_path / "xen" / "RUNBOOK.md").read_text()
+    hosts = pd.read_csv(out / "hosts.csv")
+    for row in hosts.itertuples():
+        ram_gb = get_host(row.host_model).ram_gb
+        dom0_mib = round(xen_dom0_gb(ram_gb) * 1024)
+        line = next(l for l in runbook.splitlines() if l.startswith(f"| {row.host_id} |"))
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[1] == row.host_model
+        assert cells[-2:] == [f"{dom0_mib:,}", f"{round(ram_gb * 1024):,}"]
+    for model in set(hosts["host_model"]):
+        assert f"# on the {model} hosts" in runbook
+
+
 def test_mix_option_errors_are_one_line_and_come_before_the_traces_are_read(tmp_path, capsys):
     from consolidate.cli import main
 

@@ -41,7 +41,7 @@ import pandas as pd
 from consolidate.errors import InputError
 from consolidate.models.hypervisor import MB_PER_GB, xen_dom0_gb
 from consolidate.report.outputs import summary_json, write_files
-from consolidate.report.plandata import PlanData, read_plan_dir
+from consolidate.report.plandata import PlanData, hosts_text, read_plan_dir
 
 FORMATS = ("xlsx", "xen", "libvirt", "json")
 DEFAULT_WAVE_SIZE = 10
@@ -182,41 +182,54 @@ def libvirt_domain(row, plan_name: str, domain_type: str) -> str:
 
 
 def _host_facts(data: PlanData) -> dict:
+    """The hypervisor, each host's model and, per model used, RAM, cores and Xen dom0 memory."""
     a = data.summary["assumptions"]
-    host = a["host"]
-    dom0_gb = xen_dom0_gb(float(host["ram_gb"]))
-    return {
-        "model": a["host_model"],
-        "ram_gb": float(host["ram_gb"]),
-        "cores": host["cores"],
-        "threads": host["threads"],
-        "hypervisor": a["hypervisor"],
-        "dom0_mib": int(round(dom0_gb * MB_PER_GB)),
-    }
+    specs = a.get("models") or {a["host_model"]: a["host"]}
+    host_model = dict(zip(data.hosts["host_id"], data.hosts["host_model"]))
+    models = {}
+    for name in dict.fromkeys(host_model.values()) or [a["host_model"]]:
+        spec = specs[name]
+        models[name] = {
+            "ram_gb": float(spec["ram_gb"]),
+            "cores": spec["cores"],
+            "threads": spec["threads"],
+            "dom0_mib": int(round(xen_dom0_gb(float(spec["ram_gb"])) * MB_PER_GB)),
+        }
+    return {"hypervisor": a["hypervisor"], "host_model": host_model, "models": models}
 
 
 def _memory_table(frame: pd.DataFrame, facts: dict, with_dom0: bool) -> list[str]:
-    lines = ["| host | guests | guest memory, MiB | " + ("dom0, MiB | " if with_dom0 else "") + "host RAM, MiB |",
-             "| --- | ---: | ---: | " + ("---: | " if with_dom0 else "") + "---: |"]
+    lines = ["| host | model | guests | guest memory, MiB | " + ("dom0, MiB | " if with_dom0 else "") + "host RAM, MiB |",
+             "| --- | --- | ---: | ---: | " + ("---: | " if with_dom0 else "") + "---: |"]
     placed = frame[frame["host_id"] != ""]
-    host_mib = int(round(facts["ram_gb"] * MB_PER_GB))
     for host_id, group in placed.groupby("host_id", sort=True):
-        dom0 = f"{facts['dom0_mib']:,} | " if with_dom0 else ""
-        lines.append(f"| {host_id} | {len(group)} | {int(group['memory_mib'].sum()):,} | {dom0}{host_mib:,} |")
+        model = facts["host_model"][host_id]
+        spec = facts["models"][model]
+        dom0 = f"{spec['dom0_mib']:,} | " if with_dom0 else ""
+        host_mib = int(round(spec["ram_gb"] * MB_PER_GB))
+        lines.append(f"| {host_id} | {model} | {len(group)} | {int(group['memory_mib'].sum()):,} | {dom0}{host_mib:,} |")
     return lines
 
 
 def _xen_prerequisites(facts: dict) -> list[str]:
-    dom0 = facts["dom0_mib"]
     note = "" if facts["hypervisor"] == "xen" else (
         f" The plan was made with the {facts['hypervisor']} overhead profile; plan again with "
         "`--hypervisor xen` so that it reserves exactly this memory."
     )
+    models = facts["models"]
+    several = len(models) > 1
+    grub: list[str] = []
+    for name, m in models.items():
+        grub += [f"   # on the {name} hosts"] if several else []
+        grub.append(f'   GRUB_CMDLINE_XEN_DEFAULT="dom0_mem={m["dom0_mib"]}M,max:{m["dom0_mib"]}M dom0_max_vcpus={DOM0_MAX_VCPUS}"')
+    dom0_text = "; ".join(
+        f"{m['dom0_mib']} MiB on a {name} ({m['ram_gb']:,.0f} GB)" for name, m in models.items()
+    )
     return [
         "## 1. Prepare every host (once)",
         "",
-        f"Each host is a {facts['model']} ({facts['cores']} cores / {facts['threads']} threads, "
-        f"{facts['ram_gb']:,.0f} GB RAM).",
+        *[f"- {name}: {m['cores']} cores / {m['threads']} threads, {m['ram_gb']:,.0f} GB RAM; dom0 {m['dom0_mib']} MiB."
+          for name, m in models.items()],
         "",
         "1. **Xen**: install the hypervisor and its tools (Debian: `apt-get install xen-system-amd64`; "
         "RHEL-family: the distribution's or the vendor's Xen packages).",
@@ -225,14 +238,13 @@ def _xen_prerequisites(facts: dict) -> list[str]:
         "(Debian: `/etc/default/grub.d/xen.cfg`):",
         "",
         "   ```sh",
-        f'   GRUB_CMDLINE_XEN_DEFAULT="dom0_mem={dom0}M,max:{dom0}M dom0_max_vcpus={DOM0_MAX_VCPUS}"',
+        *grub,
         "   ```",
         "",
         "   then `update-grub` (RHEL-family: `grub2-mkconfig -o /boot/grub2/grub.cfg`), reboot, and check "
-        "with `xl info` that Xen is running and `xl list` that Domain-0 has "
-        f"{dom0} MiB.",
-        f"3. **dom0 memory**: {dom0} MiB, the control-domain memory of the Xen overhead profile for a host of "
-        f"{facts['ram_gb']:,.0f} GB (Citrix XenServer memory-usage table), which the plan kept free.{note} "
+        "with `xl info` that Xen is running and `xl list` that Domain-0 has the memory given.",
+        f"3. **dom0 memory**: {dom0_text}: the control-domain memory of the Xen overhead profile for the "
+        f"host's RAM (Citrix XenServer memory-usage table), which the plan kept free.{note} "
         "With dom0's memory fixed, turn ballooning off: `autoballoon=\"off\"` in `/etc/xen/xl.conf`. "
         f"dom0 keeps {DOM0_MAX_VCPUS} vCPUs (more than one), within the CPU overhead the plan reserved.",
         "4. **SELinux** (RHEL-family hosts): `getenforce`. If it says `Enforcing`, keep guest disks under "
@@ -255,7 +267,7 @@ def runbook(data: PlanData, frame: pd.DataFrame, fmt: str, wave_size: int) -> st
     lines = [
         f"# Migration run-book: plan {data.name}",
         "",
-        f"{len(placed):,} of {s['servers']:,} servers onto {s['hosts_after']:,} {facts['model']} hosts "
+        f"{len(placed):,} of {s['servers']:,} servers onto {hosts_text(s)} "
         f"({'Xen, xl' if fmt == 'xen' else 'libvirt'}). Each host has a folder here with one "
         f"{'xl config (.cfg)' if fmt == 'xen' else 'domain XML (.xml)'} per guest; `servers.csv` maps each "
         "server id to its guest name and file. Names are the server ids made safe for file and domain names.",
