@@ -10,7 +10,10 @@ from consolidate.errors import InputError
 from consolidate.io import read_inventory, read_traces
 from consolidate.models.hardware import HostModel
 from consolidate.models.trace import TraceSet
-from consolidate.plan import Plan, plan, simulate_placement
+from consolidate.plan import Plan, Settings, make_settings, plan, simulate_placement
 
-__all__ = ["HostModel", "InputError", "Plan", "TraceSet", "plan", "read_inventory", "read_traces", "simulate_placement"]
+__all__ = [
+    "HostModel", "InputError", "Plan", "Settings", "TraceSet", "make_settings", "plan", "read_inventory", "read_traces",
+    "simulate_placement",
+]
 __version__ = "0.1.0"

@@ -301,7 +301,34 @@ def make_settings(
     objective: str = DEFAULT_OBJECTIVE,
 ) -> Settings:
     """The :class:`Settings` of a plan, every option checked (an :class:`InputError` for a bad one)
-    before any trace is read. Parameters as :func:`plan`."""
+    before any trace is read.
+
+    Parameters
+    ----------
+    host : a catalogue name, a :class:`HostModel`, or None for the default model; several
+        models (a list, or catalogue names separated by commas) make a mix (README "Host mix").
+    hypervisor_name : none, xen, kvm, esxi or hyperv (memory reserve, per-VM overhead, CPU overhead).
+    smt_gain : throughput an extra hardware thread adds, share of a core.
+    cpu_target, mem_target : share of host CPU and memory a plan may use, (0, 1].
+    sizing : validated (default), timeseries, peak or pNN (CPU); mem_sizing : allocated, used-peak or used-pNN.
+    mem_margin : head-room on observed memory use (used-* policies), fraction.
+    retire_idle : leave idle servers (retire candidates) out of the plan.
+    pue, price_per_kwh, carbon_g_per_kwh : facility overhead, electricity price, grid intensity.
+    time_limit_s : wall-clock cap on the solver; seed : makes the plan reproducible.
+    risk_pct : the validated sizing's risk target: most share of host-intervals over the CPU
+        target (percent), in sample and on held-out days (:mod:`consolidate.validation`).
+    constraints : placement rules, a :class:`~consolidate.solvers.constraints.Constraints` or the
+        path of a YAML/CSV file (anti-affinity, affinity, pins; README "Constraints").
+    max_vms_per_host, vcpu_ratio : at most that many VMs per host; at most that many vCPUs (source
+        threads) per physical core of a host.
+    n_plus_1 : re-plan with less capacity per host until the failover replay shows that any single
+        host's VMs fit on the others. With any of these rules the validated sizing keeps the
+        constrained time-series plan (summary: ``validation.skipped``, ``constraints``).
+    objective : what picks a mix of several host models: hosts (fewest, then cheapest), cost
+        (lowest capital cost) or energy (lowest IT energy); a mix is planned by
+        :func:`consolidate.solvers.mix.solve_mix` at the time-series level (the validated
+        sizing's count search is skipped, summary ``validation.skipped``).
+    """
     models = _host_models(host)
     rules = read_constraints(constraints) if isinstance(constraints, (str, Path)) else (constraints or Constraints())
     rules = replace(
@@ -340,77 +367,31 @@ def check_plan_options(settings: Settings, *, frontier: bool = False, growth: st
 
 def plan(
     traces: TraceSet,
-    *,
     settings: Settings | None = None,
-    host: HostModel | str | Sequence[HostModel | str] | None = None,
-    hypervisor_name: str = DEFAULT_HYPERVISOR,
-    smt_gain: float = DEFAULT_SMT_GAIN,
-    cpu_target: float = DEFAULT_CPU_TARGET,
-    mem_target: float = DEFAULT_MEM_TARGET,
-    sizing: str = DEFAULT_SIZING,
-    mem_sizing: str = "allocated",
-    mem_margin: float = DEFAULT_MEM_MARGIN,
-    retire_idle: bool = False,
-    pue: float = constants.DEFAULT_PUE,
-    price_per_kwh: float = constants.DEFAULT_PRICE_PER_KWH,
-    carbon_g_per_kwh: float = constants.DEFAULT_CARBON_G_PER_KWH,
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
-    seed: int = 0,
-    risk_pct: float = DEFAULT_RISK_PCT,
+    *,
     holdout: str | None = None,
     train_until: str | None = None,
     frontier: bool = False,
     growth: str | None = None,
     horizon: str = DEFAULT_HORIZON,
-    constraints: Constraints | str | None = None,
-    max_vms_per_host: int | None = None,
-    vcpu_ratio: float | None = None,
-    n_plus_1: bool = False,
-    objective: str = DEFAULT_OBJECTIVE,
+    **options,
 ) -> Plan:
     """Right-size, pack and replay ``traces`` on hosts of one model, or of a mix of models.
 
     Parameters
     ----------
     traces : the estate, from :func:`consolidate.read_traces`.
-    settings : ready :class:`Settings` (from :func:`make_settings`); when given, the arguments
-        from ``host`` to ``n_plus_1`` and ``objective`` are not used.
-    host : a catalogue name, a :class:`HostModel`, or None for the default model; several
-        models (a list, or catalogue names separated by commas) make a mix (README "Host mix").
-    hypervisor_name : none, xen, kvm, esxi or hyperv (memory reserve, per-VM overhead, CPU overhead).
-    smt_gain : throughput an extra hardware thread adds, share of a core.
-    cpu_target, mem_target : share of host CPU and memory a plan may use, (0, 1].
-    sizing : validated (default), timeseries, peak or pNN (CPU); mem_sizing : allocated, used-peak or used-pNN.
-    mem_margin : head-room on observed memory use (used-* policies), fraction.
-    retire_idle : leave idle servers (retire candidates) out of the plan.
-    pue, price_per_kwh, carbon_g_per_kwh : facility overhead, electricity price, grid intensity.
-    time_limit_s : wall-clock cap on the solver; seed : makes the plan reproducible.
-    risk_pct : the validated sizing's risk target: most share of host-intervals over the CPU
-        target (percent), in sample and on held-out days (:mod:`consolidate.validation`).
+    settings : ready :class:`Settings`; without it, ``options`` (the keyword arguments of
+        :func:`make_settings`: ``host``, ``sizing``, ``cpu_target``, ...) make them.
     holdout, train_until : plan on the earlier part only (``"7d"`` held out, or training up to a
         date) and replay the later part too (summary: ``*_out_of_sample``, ``holdout``).
     frontier : add the hosts-against-risk table (summary: ``frontier``).
     growth, horizon : growth what-if, e.g. ``"20%/yr"`` over ``"3y"`` (summary: ``growth``).
-    constraints : placement rules, a :class:`~consolidate.solvers.constraints.Constraints` or the
-        path of a YAML/CSV file (anti-affinity, affinity, pins; README "Constraints").
-    max_vms_per_host, vcpu_ratio : at most that many VMs per host; at most that many vCPUs (source
-        threads) per physical core of a host.
-    n_plus_1 : re-plan with less capacity per host until the failover replay shows that any single
-        host's VMs fit on the others. With any of these rules the validated sizing keeps the
-        constrained time-series plan (summary: ``validation.skipped``, ``constraints``).
-    objective : what picks a mix of several host models: hosts (fewest, then cheapest), cost
-        (lowest capital cost) or energy (lowest IT energy); a mix is planned by
-        :func:`consolidate.solvers.mix.solve_mix` at the time-series level (the validated
-        sizing's count search is skipped, summary ``validation.skipped``).
     """
     if settings is None:
-        settings = make_settings(
-            host=host, hypervisor_name=hypervisor_name, smt_gain=smt_gain, cpu_target=cpu_target,
-            mem_target=mem_target, sizing=sizing, mem_sizing=mem_sizing, mem_margin=mem_margin,
-            retire_idle=retire_idle, pue=pue, price_per_kwh=price_per_kwh, carbon_g_per_kwh=carbon_g_per_kwh,
-            time_limit_s=time_limit_s, seed=seed, risk_pct=risk_pct, constraints=constraints,
-            max_vms_per_host=max_vms_per_host, vcpu_ratio=vcpu_ratio, n_plus_1=n_plus_1, objective=objective,
-        )
+        settings = make_settings(**options)
+    elif options:
+        raise TypeError(f"plan() takes settings or their options, not both: {', '.join(sorted(options))}")
     check_plan_options(settings, frontier=frontier, growth=growth, horizon=horizon)
     rate = parse_growth(growth) if growth is not None else None
     quarters = parse_horizon(horizon)
@@ -424,7 +405,7 @@ def plan(
         whole = result.replay if held_out is None else validation.replay_plan_on(result, _joined(traces, held_out))
         result.summary["growth"] = growth_what_if(
             whole, float(result.demand.mem_gb[result.assignment[result.packed] >= 0].sum()), rate, quarters,
-            settings.risk_pct, seed=seed,
+            settings.risk_pct, seed=settings.seed,
         )
     return result
 

@@ -218,3 +218,13 @@ def test_argparse_errors_exit_2_with_usage(capsys):
         run("plan", "x.csv", "--cpu-target", "high")
     assert exc.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def test_plan_takes_settings_or_their_options_not_both(samples_dir):
+    import consolidate
+
+    traces = consolidate.read_traces(samples_dir / "planetlab" / "20110303")
+    settings = consolidate.make_settings(sizing="timeseries", hypervisor_name="none", smt_gain=0.0)
+    assert consolidate.plan(traces, settings).settings is settings
+    with pytest.raises(TypeError, match="not both"):
+        consolidate.plan(traces, settings, sizing="peak")
