@@ -32,7 +32,7 @@ from results import write_section
 
 from consolidate.io import read_traces
 from consolidate.models.hardware import cpu_demand_ghz, parse_host_spec
-from consolidate.plan import plan
+from consolidate.planner import plan
 from consolidate.simulate import replay
 from consolidate.validation import Scorer
 
@@ -52,7 +52,7 @@ def run_policies(traces, cores: int, growth: str | None = None) -> tuple[list[di
     for sizing in POLICIES:
         t = time.perf_counter()
         p = plan(
-            traces, host=host(cores), hypervisor_name="none", smt_gain=0.0, cpu_target=0.8, mem_target=0.95,
+            traces, host=host(cores), hypervisor="none", smt_gain=0.0, cpu_target=0.8, mem_target=0.95,
             sizing=sizing, holdout="7d", frontier=sizing == "validated" and growth is not None, growth=growth if sizing == "validated" else None,
         )
         s = p.summary

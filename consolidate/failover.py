@@ -26,6 +26,7 @@ from typing import Sequence
 import numpy as np
 from numba import njit
 
+from consolidate.models.workload import Workload
 from consolidate.simulate import Replay
 
 #: Survivors (lowest peak first) that may take a failed host's VMs.
@@ -141,19 +142,12 @@ def failover_kernel(
     return extra_target, extra_capacity, extra_unmet, excess_ghz, short_gb
 
 
-def failover(
-    cpu_ghz: np.ndarray,
-    mem_gb: np.ndarray,
-    assignment: np.ndarray,
-    rep: Replay,
-    host_names: Sequence[str] | None = None,
-) -> dict:
+def failover(workload: Workload, assignment: np.ndarray, rep: Replay, host_names: Sequence[str] | None = None) -> dict:
     """Every single-host failure of a plan, replayed: summary.json's ``failover``.
 
     Parameters
     ----------
-    cpu_ghz : (vms, steps) CPU demand the plan was replayed with, effective GHz.
-    mem_gb : (vms,) planned memory, GB.
+    workload : the VMs the plan was replayed with (CPU demand, planned memory).
     assignment : (vms,) host of each VM, -1 unplaced.
     rep : the plan's :class:`~consolidate.simulate.Replay` on the same steps.
     host_names : names of the hosts (default ``host-1`` ...).
@@ -175,8 +169,7 @@ def failover(
                 "spare_mem_gb": float(rep.mem_gb[0]), "spare_hosts_n_plus_1": 1, "worst_failure": names[0]}
     if n_hosts == 0:
         return empty
-    cpu = np.ascontiguousarray(cpu_ghz, dtype=np.float32)
-    mem = np.asarray(mem_gb, dtype=np.float64)
+    cpu, mem = workload.cpu_ghz, workload.mem_gb
     assignment = np.ascontiguousarray(assignment, dtype=np.int64)
     order = np.argsort(-cpu.max(axis=1, initial=0.0), kind="stable").astype(np.int64)
     extra_t, extra_c, unmet, excess, short = failover_kernel(

@@ -24,7 +24,6 @@ References
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 from numba import njit
@@ -36,29 +35,9 @@ from consolidate.simulate import Replay
 GROWTH_SAMPLES = 1000
 #: Days drawn for one quarter (365.25 / 4, rounded).
 DAYS_PER_QUARTER = 91
-DEFAULT_HORIZON = "3y"
 #: Quantiles of the per-quarter distributions reported (hosts needed, overload shares).
 REPORTED_QUANTILES = (50, 90)
 
-_RATE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*%\s*(?:/\s*(?:yr|y|year))?\s*$")
-_HORIZON = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(y|q|mo)\s*$")
-_QUARTERS_PER = {"y": 4.0, "q": 1.0, "mo": 1.0 / 3.0}
-
-
-def parse_growth(text: str) -> float:
-    """Yearly growth rate as a fraction from ``"20%/yr"`` (or ``"20%"``, ``"20 %/year"``)."""
-    match = _RATE.match(str(text))
-    if not match or float(match.group(1)) <= -100:
-        raise InputError(f"--growth {text!r}: give a yearly rate such as 20%/yr (above -100%)")
-    return float(match.group(1)) / 100.0
-
-
-def parse_horizon(text: str) -> int:
-    """Quarters in ``"3y"``, ``"6q"`` or ``"18mo"`` (rounded up), at least one."""
-    match = _HORIZON.match(str(text))
-    if not match or float(match.group(1)) <= 0:
-        raise InputError(f"--horizon {text!r}: give a positive span such as 3y, 6q or 18mo")
-    return max(1, math.ceil(float(match.group(1)) * _QUARTERS_PER[match.group(2)] - 1e-9))
 
 
 @njit(cache=True)

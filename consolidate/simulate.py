@@ -12,7 +12,13 @@ from functools import cached_property
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 from numba import njit
+
+from consolidate.errors import InputError
+from consolidate.models.fleet import Fleet
+from consolidate.models.trace import TraceSet
+from consolidate.models.workload import Workload
 
 #: Host-interval utilisation percentiles every replay reports.
 UTIL_PERCENTILES = (50, 95, 99)
@@ -78,32 +84,32 @@ class HostStats:
 
 @dataclass(frozen=True)
 class Replay:
-    """Host load from a replay.
+    """Host load from a replay of a placement on a :class:`~consolidate.models.fleet.Fleet`.
 
-    ``cpu_ghz`` float64 (hosts, steps) effective GHz; ``cpu_capacity_ghz`` float64 (hosts,) each
-    host's full capacity (after hypervisor overhead, before the target); ``cpu_target`` the
-    planning target (0–1); ``mem_gb`` (hosts,) planned memory, ``mem_usable_gb`` float64 (hosts,)
-    what each host offers at its target; ``mem_used_gb`` float64 (hosts, steps) memory in use,
-    GB, when the traces carry it. A scalar capacity is taken for every host (one model).
+    ``cpu_ghz`` float64 (hosts, steps) effective GHz; ``mem_gb`` float64 (hosts,) planned memory,
+    GB; ``interval_s`` the grid spacing; ``mem_used_gb`` float64 (hosts, steps) memory in use, GB,
+    when the traces carry it. Each host is measured against its own model's capacity and target.
     """
 
     cpu_ghz: np.ndarray
-    cpu_capacity_ghz: np.ndarray
-    cpu_target: float
+    fleet: Fleet
     mem_gb: np.ndarray
-    mem_usable_gb: np.ndarray
     interval_s: int
     mem_used_gb: np.ndarray | None = None
 
-    def __post_init__(self) -> None:
-        n_hosts = self.cpu_ghz.shape[0]
-        for name in ("cpu_capacity_ghz", "mem_usable_gb"):
-            value = np.asarray(getattr(self, name), dtype=np.float64)
-            if value.ndim == 0:
-                value = np.full(n_hosts, float(value))
-            if value.shape != (n_hosts,):
-                raise ValueError(f"{name} must be a scalar or ({n_hosts},), got shape {value.shape}")
-            object.__setattr__(self, name, np.ascontiguousarray(value))
+    @property
+    def cpu_capacity_ghz(self) -> np.ndarray:
+        """Each host's full capacity (after hypervisor overhead, before the target), GHz (hosts,)."""
+        return self.fleet.cpu_full_ghz
+
+    @property
+    def cpu_target(self) -> float:
+        return self.fleet.cpu_target
+
+    @property
+    def mem_usable_gb(self) -> np.ndarray:
+        """What each host's memory offers at its target, GB (hosts,)."""
+        return self.fleet.mem_usable_gb
 
     @property
     def n_hosts(self) -> int:
@@ -121,13 +127,12 @@ class Replay:
     @cached_property
     def stats(self) -> HostStats:
         """Per-host overload counts, unmet demand, peak and total load (one kernel pass)."""
-        target = self.cpu_target * self.cpu_capacity_ghz
-        return HostStats(*host_stats_kernel(np.ascontiguousarray(self.cpu_ghz), target, self.cpu_capacity_ghz))
+        return HostStats(*host_stats_kernel(np.ascontiguousarray(self.cpu_ghz), self.cpu_target_ghz, self.cpu_capacity_ghz))
 
     @property
     def cpu_target_ghz(self) -> np.ndarray:
         """Each host's CPU target, GHz (hosts,)."""
-        return self.cpu_target * self.cpu_capacity_ghz
+        return self.fleet.cpu_target_ghz
 
     @property
     def host_intervals(self) -> int:
@@ -202,36 +207,95 @@ def _share_pct(count: int, total: int) -> float:
     return float(100.0 * count / total) if total else 0.0
 
 
-def replay(
-    cpu_ghz: np.ndarray,
-    assignment: np.ndarray,
-    n_hosts: int,
-    cpu_capacity_ghz: float | np.ndarray,
-    cpu_target: float,
-    mem_gb: np.ndarray,
-    mem_usable_gb: float | np.ndarray,
-    interval_s: int,
-    mem_used_gb: np.ndarray | None = None,
-) -> Replay:
-    """Replay full-resolution demand ``cpu_ghz`` (vms, steps) on the hosts of ``assignment``.
-
-    Parameters
-    ----------
-    cpu_ghz : float32 (vms, steps) demand in effective GHz.
-    assignment : int (vms,) host index, -1 for a VM that is not placed.
-    n_hosts : number of hosts.
-    cpu_capacity_ghz : full effective capacity of each host (hosts,), or one for all, GHz.
-    cpu_target : planning target, fraction of capacity.
-    mem_gb : (vms,) memory each VM is planned with, GB.
-    mem_usable_gb : memory each host (hosts,), or every host, offers at its target, GB.
-    interval_s : grid spacing, s.
-    mem_used_gb : optional float32 (vms, steps) memory in use, GB, replayed like the CPU.
-    """
+def replay(workload: Workload, assignment: np.ndarray, fleet: Fleet) -> Replay:
+    """Replay ``workload`` (full resolution) on the hosts of ``assignment`` ((vms,) host index, -1
+    for a VM that is not placed) in ``fleet``."""
     assignment = np.ascontiguousarray(assignment, dtype=np.int64)
-    load = host_load_kernel(np.ascontiguousarray(cpu_ghz, dtype=np.float32), assignment, n_hosts)
+    n_hosts = fleet.n_hosts
+    load = host_load_kernel(workload.cpu_ghz, assignment, n_hosts)
     used = None
-    if mem_used_gb is not None:
-        used = host_load_kernel(np.ascontiguousarray(mem_used_gb, dtype=np.float32), assignment, n_hosts)
+    if workload.mem_used_gb is not None:
+        used = host_load_kernel(workload.mem_used_gb, assignment, n_hosts)
     placed = assignment >= 0
-    mem = np.bincount(assignment[placed], weights=np.asarray(mem_gb, dtype=np.float64)[placed], minlength=n_hosts)
-    return Replay(load, cpu_capacity_ghz, float(cpu_target), mem, mem_usable_gb, int(interval_s), used)
+    mem = np.bincount(assignment[placed], weights=workload.mem_gb[placed], minlength=n_hosts)
+    return Replay(load, fleet, mem, workload.interval_s, used)
+
+
+def simulate_placement(traces: TraceSet, placement: pd.DataFrame | str, **model_options) -> dict:
+    """Replay any placement (``server_id,host_id``; empty host = not placed) on ``traces``.
+
+    ``model_options`` are the model's options of :func:`consolidate.make_settings` (``host``,
+    ``hypervisor``, ``smt_gain``, ``cpu_target``, ``mem_target``). Every host is of model
+    ``host``, unless the placement's ``host_model`` column names several models (a mixed plan):
+    then each host is of the catalogue model it names. The VMs are those a plan makes of the
+    traces (:func:`consolidate.estate.estate_vms`). Returns the replay's figures
+    (:meth:`Replay.figures`): over-target and over-capacity shares (%), unmet CPU (GHz·h),
+    utilisation mean, peak and percentiles, the worst host, planned memory against the usable
+    amount (over-commit) and, where the traces carry it, memory in use.
+    """
+    from consolidate.estate import estate_vms
+    from consolidate.io.placement import read_placement
+    from consolidate.models import hypervisor
+    from consolidate.models.fleet import host_capacity
+    from consolidate.settings import make_settings
+
+    settings = make_settings(**model_options)
+    frame = read_placement(placement)
+    index = pd.Index(traces.server_ids)
+    missing = index.difference(frame["server_id"])
+    extra = pd.Index(frame["server_id"]).difference(index)
+    if len(missing) or len(extra):
+        raise InputError(
+            f"placement and traces name different servers ({len(missing)} only in the traces, e.g. "
+            f"{list(missing[:3])}; {len(extra)} only in the placement, e.g. {list(extra[:3])}); use the traces the plan was made from"
+        )
+    frame = frame.set_index("server_id").loc[index].reset_index()
+    host_ids = frame["host_id"].fillna("").astype(str).to_numpy()
+    names, assignment = np.unique(host_ids, return_inverse=True)
+    if names[0] == "":
+        assignment = assignment - 1
+        names = names[1:]
+    per_host = _placement_models(frame, placement, names)
+    models = per_host if per_host is not None else [settings.host_model] * len(names)
+    profile = hypervisor.get_profile(settings.hypervisor)
+    kinds = list(dict.fromkeys(m.name for m in models)) or [settings.host_model.name]
+    by_name = {m.name: m for m in models} or {settings.host_model.name: settings.host_model}
+    capacities = tuple(
+        host_capacity(by_name[k], profile, settings.smt_gain, settings.cpu_target, settings.mem_target) for k in kinds
+    )
+    fleet = Fleet(capacities, np.array([kinds.index(m.name) for m in models], dtype=np.int64))
+    vms = estate_vms(traces, settings, models[0] if models else settings.host_model)
+    rep = replay(vms.workload, assignment, fleet)
+    return {
+        "servers": traces.n_servers,
+        "placed": int((assignment >= 0).sum()),
+        "host_model": settings.host_model.name if per_host is None else fleet.label(),
+        **rep.figures([str(n) for n in names]),
+    }
+
+
+def _placement_models(frame: pd.DataFrame, placement, host_ids: np.ndarray) -> list | None:
+    """Each host's catalogue model when the placement's ``host_model`` column names several; None otherwise."""
+    from consolidate.models import catalog
+
+    if "host_model" not in frame.columns:
+        return None
+    named = frame.loc[frame["host_id"].fillna("").astype(str) != "", ["host_id", "host_model"]].astype(str)
+    if named["host_model"].nunique() < 2:
+        return None
+    where = "placement" if isinstance(placement, pd.DataFrame) else str(placement)
+    by_host = named.drop_duplicates()
+    clash = by_host["host_id"][by_host["host_id"].duplicated()]
+    if len(clash):
+        raise InputError(f"{where}: host {clash.iloc[0]} is given two host_model values; each host has one model")
+    model_of = dict(zip(by_host["host_id"], by_host["host_model"]))
+    known = {}
+    for name in sorted(set(model_of.values())):
+        try:
+            known[name] = catalog.get_host(name)
+        except InputError:
+            raise InputError(
+                f"{where}: host_model {name!r} is not in the catalogue; a placement of several models "
+                "is replayed on the catalogue's models (`consolidate catalog` lists them)"
+            ) from None
+    return [known[model_of[str(h)]] for h in host_ids]

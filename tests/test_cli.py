@@ -213,18 +213,34 @@ def test_unknown_host_suggests_a_close_name(tmp_path, capsys):
     assert "dell-r740" in capsys.readouterr().err
 
 
-def test_argparse_errors_exit_2_with_usage(capsys):
-    with pytest.raises(SystemExit) as exc:
-        run("plan", "x.csv", "--cpu-target", "high")
-    assert exc.value.code == 2
-    assert "usage:" in capsys.readouterr().err
+@pytest.mark.parametrize("args, names", [
+    (["plan", "x.csv", "--cpu-target", "high"], "--cpu-target"),
+    (["plan", "x.csv", "--hypervisor", "vbox"], "--hypervisor"),
+    (["plan", "x.csv", "--no-such-flag"], "--no-such-flag"),
+    (["plan"], "TRACES"),
+    (["frobnicate"], "frobnicate"),
+    (["export", "plan-out", "--format", "pdf"], "--format"),
+])
+def test_argparse_errors_are_one_line_and_exit_2(capsys, args, names):
+    assert run(*args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("consolidate: error:") and names in err and "usage:" not in err
+
+
+def test_checked_values_name_the_flag_before_the_traces_are_read(capsys, tmp_path):
+    for args, start in ((["--cpu-target", "1.5"], "--cpu-target 1.5"), (["--holdout", "7x"], "--holdout '7x'"),
+                        (["--discount-rate", "8"], "--discount-rate 8.0"), (["--time-limit", "nan"], "--time-limit nan")):
+        assert run("plan", tmp_path / "missing.csv", *args, "--out", tmp_path / "out") == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"consolidate: error: {start}") and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()
 
 
 def test_plan_takes_settings_or_their_options_not_both(samples_dir):
     import consolidate
 
     traces = consolidate.read_traces(samples_dir / "planetlab" / "20110303")
-    settings = consolidate.make_settings(sizing="timeseries", hypervisor_name="none", smt_gain=0.0)
+    settings = consolidate.make_settings(sizing="timeseries", hypervisor="none", smt_gain=0.0)
     assert consolidate.plan(traces, settings).settings is settings
     with pytest.raises(TypeError, match="not both"):
         consolidate.plan(traces, settings, sizing="peak")

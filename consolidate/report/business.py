@@ -35,12 +35,11 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from consolidate.errors import InputError
 from consolidate.models import catalog, constants
 from consolidate.models.hardware import HostModel
 from consolidate.models.trace import Inventory
+from consolidate.options import BUSINESS, LICENCES
 
-LICENCES = ("none", "vsphere", "windows")
 HORIZONS_YEARS = (3, 5)
 CURRENCY = "USD"
 
@@ -58,39 +57,32 @@ LICENCE_DEFAULT_PRICE_USD = {
 WINDOWS_PACK_CORES = 16
 
 
+_DEFAULT = {o.name: o.default for o in BUSINESS}
+
+
 @dataclass(frozen=True)
 class BusinessInputs:
-    """The business case's inputs; each is a ``plan`` / ``report`` option with a sourced default.
+    """The business case's inputs; each is a ``plan`` / ``report`` option with a sourced default
+    (:data:`consolidate.options.BUSINESS`).
 
     ``licence_price_usd`` None = the licence's default price (in :data:`LICENCE_PRICE_UNIT`);
     ``host_price_usd`` None = the host model's catalogue price. ``maintenance_pct`` is percent
     of the hardware price a year; ``discount_rate`` a fraction a year.
     """
 
-    licence: str = "none"
-    licence_price_usd: float | None = None
-    licence_years: float = float(constants.LICENCE_YEARS.value)
-    maintenance_pct: float = float(constants.MAINTENANCE_PCT.value)
-    rack_usd_per_u_year: float = float(constants.RACK_USD_PER_U_YEAR.value)
-    discount_rate: float = float(constants.DISCOUNT_RATE.value)
-    host_price_usd: float | None = None
+    licence: str = _DEFAULT["licence"]
+    licence_price_usd: float | None = _DEFAULT["licence_price_usd"]
+    licence_years: float = _DEFAULT["licence_years"]
+    maintenance_pct: float = _DEFAULT["maintenance_pct"]
+    rack_usd_per_u_year: float = _DEFAULT["rack_usd_per_u_year"]
+    discount_rate: float = _DEFAULT["discount_rate"]
+    host_price_usd: float | None = _DEFAULT["host_price_usd"]
 
     def __post_init__(self) -> None:
-        if self.licence not in LICENCES:
-            raise InputError(f"--licence {self.licence!r} is unknown; use one of {', '.join(LICENCES)}")
-        checks = {
-            "--licence-price": self.licence_price_usd,
-            "--maintenance-pct": self.maintenance_pct,
-            "--rack-u-cost": self.rack_usd_per_u_year,
-            "--host-price": self.host_price_usd,
-        }
-        for option, value in checks.items():
-            if value is not None and not (math.isfinite(value) and value >= 0):
-                raise InputError(f"{option} {value} must be a number of at least 0")
-        if not (math.isfinite(self.licence_years) and self.licence_years > 0):
-            raise InputError(f"--licence-years {self.licence_years} must be a positive number of years")
-        if not (math.isfinite(self.discount_rate) and -1.0 < self.discount_rate <= 1.0):
-            raise InputError(f"--discount-rate {self.discount_rate} is outside (-1, 1]; give a fraction such as 0.08 for 8 %")
+        from consolidate.settings import check_values
+
+        for name, value in check_values(BUSINESS, asdict(self)).items():
+            object.__setattr__(self, name, value)
 
     @property
     def licence_price(self) -> float:

@@ -40,11 +40,12 @@ import pandas as pd
 
 from consolidate.errors import InputError
 from consolidate.models.hypervisor import MB_PER_GB, xen_dom0_gb
+from consolidate.options import EXPORT, EXPORT_FORMATS, by_name
 from consolidate.report.outputs import summary_json, write_files
 from consolidate.report.plandata import PlanData, hosts_text, read_plan_dir
 
-FORMATS = ("xlsx", "xen", "libvirt", "json")
-DEFAULT_WAVE_SIZE = 10
+FORMATS = EXPORT_FORMATS
+DEFAULT_WAVE_SIZE = by_name(EXPORT)["wave_size"].default
 NAME_MAX_CHARS = 60
 DOM0_MAX_VCPUS = 2  # "dom0 should keep more than 1 vCPU" (Citrix XenServer, REFERENCE.md)
 FILL_IN = "FILL IN"

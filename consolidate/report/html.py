@@ -312,7 +312,7 @@ NPV over 5 years {{ bc.npv_5y|money(bc.currency) }}.
 
 
 def plan_summary_html(data: PlanData) -> str:
-    """A short HTML summary of a plan (what Jupyter shows for a :class:`~consolidate.plan.Plan`)."""
+    """A short HTML summary of a plan (what Jupyter shows for a :class:`~consolidate.planner.Plan`)."""
     template = _environment().from_string(_SUMMARY_HTML)
     return template.render(s=data.summary, bc=data.business, rows=before_after_rows(data), hosts_text=hosts_text(data.summary))
 

@@ -61,7 +61,7 @@ def write_files(out_dir: str | os.PathLike, files: dict[str, callable]) -> Path:
 def write_plan(plan, out_dir: str | os.PathLike, business: BusinessInputs | None = None) -> Path:
     """placement.csv, hosts.csv, summary.json, replay.parquet and report.html of ``plan`` into ``out_dir``.
 
-    summary.json is :meth:`Plan.report_summary <consolidate.plan.Plan.report_summary>`: the
+    summary.json is :meth:`Plan.report_summary <consolidate.planner.Plan.report_summary>`: the
     plan's summary with the utilisation histograms, the estate's facts and the business case
     for ``business`` (default inputs if None).
     """

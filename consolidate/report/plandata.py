@@ -1,4 +1,4 @@
-"""A plan as the report and the exports see it, from a :class:`~consolidate.plan.Plan` in memory
+"""A plan as the report and the exports see it, from a :class:`~consolidate.planner.Plan` in memory
 or from the folder ``consolidate plan`` wrote.
 
 A plan folder holds everything the report needs, so that ``consolidate report PLAN_DIR`` redraws
@@ -114,30 +114,31 @@ def hosts_text(summary: dict) -> str:
     return f"{summary['hosts_after']:,} {a['host_model']} hosts"
 
 
+def report_facts(plan) -> dict:
+    """The report's figures of ``plan`` (a :class:`~consolidate.planner.Plan`) that do not depend on the business case."""
+    load_pct = (100.0 * plan.replay.cpu_util).astype(np.float32)
+    counts = plan.model_counts()
+    return {
+        "utilisation": utilisation(plan.traces.cpu_pct, load_pct, plan.settings.cpu_target),
+        "estate": estate_facts(
+            plan.traces.inventory, plan.settings.host_model, plan.hosts_after,
+            [(m, counts[m.name]) for m in plan.settings.models if counts.get(m.name, 0)],
+        ),
+        "host_load_pct": load_pct,
+    }
+
+
 def from_plan(plan, business: BusinessInputs | None = None, name: str | None = None) -> PlanData:
-    """The report's view of ``plan`` (a :class:`~consolidate.plan.Plan`) and its business case."""
-    # plan.figures holds the plan's derived arrays: the facts are worked out once per plan, while
-    # the business case (cheap) follows ``business`` on every call.
-    cached = plan.figures.get("report_facts")
-    if cached is None:
-        load_pct = (100.0 * plan.replay.cpu_util).astype(np.float32)
-        cached = {
-            "utilisation": utilisation(plan.traces.cpu_pct, load_pct, plan.settings.cpu_target),
-            "estate": estate_facts(
-                plan.traces.inventory, plan.settings.host, plan.hosts_after,
-                [(m, n) for m in plan.settings.models if (n := plan.model_counts().get(m.name, 0))],
-            ),
-            "host_load_pct": load_pct,
-        }
-        plan.figures["report_facts"] = cached
-    summary = {**plan.summary, "utilisation": cached["utilisation"], "estate": cached["estate"]}
+    """The report's view of ``plan`` (a :class:`~consolidate.planner.Plan`) and its business case."""
+    facts = plan.report_facts
+    summary = {**plan.summary, "utilisation": facts["utilisation"], "estate": facts["estate"]}
     summary["business_case"] = business_case(summary, business)
     return PlanData(
-        name=name or (plan.summary["assumptions"]["host_mix"] if plan.settings.is_mix else plan.settings.host.name),
+        name=name or (plan.summary["assumptions"]["host_mix"] if plan.settings.is_mix else plan.settings.host_model.name),
         summary=summary,
         placement=plan.placement_frame(),
         hosts=plan.hosts_frame(),
-        host_load_pct=cached["host_load_pct"],
+        host_load_pct=facts["host_load_pct"],
         timestamps=plan.traces.timestamps(),
     )
 

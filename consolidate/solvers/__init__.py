@@ -1,5 +1,5 @@
 """Packing solvers: lower bounds, numba heuristics, local search and CP-SAT behind ``solve()``."""
 
-from consolidate.solvers.pipeline import SolveResult, balance, solve
+from consolidate.solvers.pipeline import SolveResult, solve
 
-__all__ = ["SolveResult", "balance", "solve"]
+__all__ = ["SolveResult", "solve"]

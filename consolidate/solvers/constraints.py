@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from consolidate.errors import InputError
-from consolidate.solvers.feasibility import REL_MARGIN, effective_caps, host_loads
+from consolidate.solvers.feasibility import REL_MARGIN, effective_caps
 from consolidate.solvers.pipeline import SolveResult, solve
 
 #: Share of a host's CPU capacity an anti-affine VM takes in its group's column (one fits, two do not).
@@ -450,8 +450,7 @@ def solve_constrained(
 
     ``server_ids`` and ``vcpus`` (the source servers' threads) are per VM, in the rows of
     ``cpu_ghz``; ``host_cores`` the target host's physical cores; ``solve_options`` go to
-    ``solve`` (not ``balance``: its squeezed CPU capacity would squeeze the rules' columns
-    too, so it could not spread the load). The lower bound is that of the constrained problem. Hosts are numbered so that
+    ``solve``. The lower bound is that of the constrained problem. Hosts are numbered so that
     pins hold. Raises :class:`InputError` naming contradicting rules, and when a pin names a
     host beyond the plan's count or a pinned server fits no host.
     """
@@ -489,10 +488,4 @@ def solve_constrained(
     broken = check_placement(constraints, server_ids, assignment, vcpus, host_cores)
     if broken:
         raise RuntimeError(f"constrained plan breaks its rules: {'; '.join(broken)}")
-    load_ghz, _ = host_loads(cpu, mem, assignment, n_hosts)
-    return replace(
-        result,
-        assignment=assignment,
-        methods=list(result.methods) + ["constraints"],
-        host_peak_ghz=load_ghz.max(axis=1) if n_hosts else np.zeros(0),
-    )
+    return replace(result, assignment=assignment, methods=list(result.methods) + ["constraints"])

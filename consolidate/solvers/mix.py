@@ -31,11 +31,12 @@ import numpy as np
 
 from consolidate.errors import InputError
 from consolidate.models import power
+from consolidate.models.fleet import HostCapacity
 from consolidate.solvers.bounds import lower_bounds
 from consolidate.solvers.feasibility import effective_caps, host_loads
+from consolidate.options import OBJECTIVES
 from consolidate.solvers.pipeline import solve
 
-OBJECTIVES = ("hosts", "cost", "energy")
 #: Hosts of a single-model plan (the emptiest) that step 2 re-packs on other models.
 TAIL_HOSTS = 2
 
@@ -55,6 +56,12 @@ class HostOption:
     cpu_full_ghz: float
     price_usd: float
     power_curve_w: tuple[float, ...]
+
+    @classmethod
+    def of(cls, capacity: HostCapacity) -> "HostOption":
+        m = capacity.model
+        return cls(m.name, capacity.cpu_plan_ghz, capacity.mem_usable_gb, capacity.cpu_full_ghz, m.price_usd,
+                   tuple(m.power_curve_w))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ is over. Every returned plan has been checked on every step of the full series.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -36,8 +36,6 @@ LS_RETRIES = 3
 BIN_CENTRIC_WINDOW = 256
 BIN_CENTRIC_WORK = 1e9
 
-#: Bisection rounds of :func:`balance`.
-BALANCE_ROUNDS = 8
 #: CP-SAT's exact stage runs on estates of at most this many VMs, with this deterministic time.
 EXACT_MAX_VMS = 200
 CPSAT_DTIME = 10.0
@@ -54,8 +52,10 @@ class SolveResult:
     """A placement of VMs on identical hosts, with its lower bound.
 
     ``assignment`` holds the host index (0 .. n_hosts-1) of each VM, or -1 for a VM that alone
-    exceeds a host. ``host_peak_ghz`` is each host's peak CPU load over the series (GHz).
-    ``status`` is ``"optimal"`` when ``n_hosts == lower_bound`` and ``"feasible"`` otherwise.
+    exceeds a host. ``status`` is ``"optimal"`` when ``n_hosts == lower_bound`` and ``"feasible"``
+    otherwise; ``stopped_by`` says what ended the search: ``"bound"`` (it met the lower bound),
+    ``"time limit"`` (the wall-clock cap cut it short) or ``"work budget"`` (every stage spent its
+    budget with hosts above the bound).
     """
 
     assignment: np.ndarray
@@ -66,7 +66,7 @@ class SolveResult:
     gap_hosts: int
     methods: list[str]
     time_s: float
-    host_peak_ghz: np.ndarray = field(repr=False)
+    stopped_by: str = "bound"
 
 
 def _check_inputs(cpu_ghz: np.ndarray, mem_gb: np.ndarray, cpu_cap_ghz: float, mem_cap_gb: float) -> tuple[np.ndarray, np.ndarray]:
@@ -303,63 +303,6 @@ def descend(
     return best
 
 
-def balance(
-    cpu_ghz: np.ndarray,
-    mem_gb: np.ndarray,
-    assignment: np.ndarray,
-    cpu_cap_ghz: float,
-    mem_cap_gb: float,
-    *,
-    seed: int = 0,
-    rounds: int = BALANCE_ROUNDS,
-    max_work: float = LS_WORK,
-    time_limit_s: float = 60.0,
-    rel_margin: float = REL_MARGIN,
-) -> np.ndarray:
-    """The same VMs on the same hosts count, with a lower highest host peak (spread the load).
-
-    Bisection on a squeezed CPU capacity: each round asks the fixed-count local search for a
-    plan under the middle of [``max_t total / hosts``, current highest peak], starting from
-    the best plan so far. VMs at -1 stay unplaced.
-
-    Returns
-    -------
-    int32 (n_vms,) assignment on the same hosts, feasible for ``cpu_cap_ghz`` and ``mem_cap_gb``.
-    """
-    deadline = time.perf_counter() + time_limit_s
-    cpu, mem = _check_inputs(cpu_ghz, mem_gb, cpu_cap_ghz, mem_cap_gb)
-    assignment = np.asarray(assignment, dtype=np.int32)
-    placed = np.flatnonzero(assignment >= 0)
-    if placed.size == 0:
-        return assignment.copy()
-    cpu_p = np.ascontiguousarray(cpu[placed])
-    mem_p = mem[placed]
-    best = assignment[placed].copy()
-    n_hosts = _n_hosts(best)
-    _, mem_cap = effective_caps(cpu_cap_ghz, mem_cap_gb, rel_margin)
-    low = float(cpu_p.sum(axis=0, dtype=np.float64).max()) / n_hosts
-    high = float(host_loads(cpu_p, mem_p, best, n_hosts)[0].max())
-    steps = None
-    for _ in range(rounds):
-        if time.perf_counter() >= deadline or high - low <= 1e-3 * high:
-            break
-        middle = 0.5 * (low + high)
-        attempt = fixed_count_search(
-            cpu_p, mem_p, n_hosts, middle, mem_cap, seed=seed, start=best, max_work=max_work, deadline=deadline,
-            steps=steps,
-        )
-        steps = attempt.steps
-        if attempt.plan is None or _n_hosts(attempt.plan) < n_hosts:
-            # (A plan that empties a host would leave the others fuller: keep the count.)
-            low = middle
-        else:
-            best = attempt.plan
-            high = float(host_loads(cpu_p, mem_p, best, n_hosts)[0].max())
-    out = assignment.copy()
-    out[placed] = best
-    return out
-
-
 def exact_search(
     cpu_ghz: np.ndarray,
     mem_gb: np.ndarray,
@@ -459,7 +402,6 @@ def solve(
     seed: int = 0,
     time_limit_s: float = 60.0,
     method: str = "auto",
-    balance: bool = False,
     rel_margin: float = REL_MARGIN,
     ls_work: float = LS_WORK,
     cpsat_dtime: float = CPSAT_DTIME,
@@ -485,7 +427,6 @@ def solve(
     method : ``"auto"`` (everything), ``"ffd"`` (first-fit decreasing only), ``"heuristics"``
         (the constructive portfolio only) or ``"localsearch"`` (first-fit decreasing, then the
         local search).
-    balance : with the host count found, lower the highest host peak (see :func:`balance`).
     rel_margin : relative safety margin shaved off both capacities for the feasibility tests.
     ls_work : local-search budget per attempt at a host count, in step evaluations.
     cpsat_dtime : CP-SAT deterministic-time budget for the exact or re-packing stage.
@@ -564,24 +505,17 @@ def solve(
             cpu_p, mem_p, best, lower_bound, cpu_cap, mem_cap, seed=seed, deterministic_time=cpsat_dtime,
             deadline=deadline, log=methods,
         )
-    if balance and _n_hosts(best) > 0:
-        best = _balance(
-            cpu_p, mem_p, best, cpu_cap_ghz, mem_cap_gb, seed=seed, max_work=ls_work,
-            time_limit_s=max(0.0, deadline - time.perf_counter()), rel_margin=rel_margin,
-        )
-        methods.append("balance")
-
-    return _result(best, placeable, n, cpu_p, mem_p, lower_bound, resource, methods, start)
+    return _result(best, placeable, n, lower_bound, resource, methods, start, deadline)
 
 
-_balance = balance
-
-
-def _result(assignment_p, placeable, n, cpu_p, mem_p, lower_bound, resource, methods, start) -> SolveResult:
+def _result(assignment_p, placeable, n, lower_bound, resource, methods, start, deadline) -> SolveResult:
     assignment = np.full(n, -1, dtype=np.int32)
     assignment[placeable] = assignment_p
     n_hosts = _n_hosts(assignment_p)
-    load_ghz, _ = host_loads(cpu_p, mem_p, assignment_p, n_hosts)
+    if n_hosts <= lower_bound:
+        stopped_by = "bound"
+    else:
+        stopped_by = "time limit" if time.perf_counter() >= deadline else "work budget"
     return SolveResult(
         assignment=assignment,
         n_hosts=n_hosts,
@@ -591,5 +525,5 @@ def _result(assignment_p, placeable, n, cpu_p, mem_p, lower_bound, resource, met
         gap_hosts=n_hosts - int(lower_bound),
         methods=methods,
         time_s=time.perf_counter() - start,
-        host_peak_ghz=load_ghz.max(axis=1) if n_hosts else np.zeros(0),
+        stopped_by=stopped_by,
     )

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from consolidate.errors import InputError
-from consolidate.solvers import SolveResult, balance, bounds, cpsat, solve
+from consolidate.solvers import SolveResult, bounds, cpsat, solve
 from consolidate.solvers.feasibility import effective_caps
 
 # Small budgets keep each solve well under a second; the invariants do not depend on them.
@@ -45,11 +45,10 @@ def test_result_fields():
     cpu, mem = day_night_estate(3)
     result = solve(cpu, mem, 1.0, 10.0, **FAST)
     assert result.assignment.dtype == np.int32 and result.assignment.shape == (6,)
-    assert result.host_peak_ghz.shape == (result.n_hosts,)
     load = np.zeros((result.n_hosts, 4))
     np.add.at(load, result.assignment, cpu.astype(np.float64))
-    np.testing.assert_allclose(result.host_peak_ghz, load.max(axis=1))
-    assert result.methods and result.time_s >= 0.0
+    assert (load <= 1.0).all()
+    assert result.methods and result.time_s >= 0.0 and result.stopped_by in ("bound", "work budget", "time limit")
 
 
 def test_memory_binds():
@@ -108,23 +107,6 @@ def test_lower_bounds():
     assert bounds.large_items_bound(clash, np.zeros(3), 1.0, 1.0) == 3
     # Exact ratio: 3 x (1/3) of a host is one host, not two, despite float noise.
     assert bounds.cpu_bound(np.full((3, 1), 1.0 / 3.0, dtype=np.float32), float(np.float32(1.0 / 3.0)) * 3) == 1
-
-
-def test_balance_lowers_the_highest_peak_on_the_same_hosts():
-    rng = np.random.default_rng(2)
-    cpu = np.ascontiguousarray(rng.random((30, 24), dtype=np.float32))
-    mem = np.ones(30)
-    cpu_cap = float(cpu.sum(axis=0).max()) / 3.5
-    plain = solve(cpu, mem, cpu_cap, 100.0, **FAST)
-    spread = balance(cpu, mem, plain.assignment, cpu_cap, 100.0, seed=0, max_work=2e7)
-    load = np.zeros((plain.n_hosts, 24))
-    np.add.at(load, spread, cpu.astype(np.float64))
-    assert spread.max() + 1 == plain.n_hosts
-    assert load.max() <= cpu_cap
-    assert load.max(axis=1).max() < plain.host_peak_ghz.max()
-    balanced = solve(cpu, mem, cpu_cap, 100.0, balance=True, **FAST)
-    assert balanced.n_hosts == plain.n_hosts and "balance" in balanced.methods
-    assert balanced.host_peak_ghz.max() <= plain.host_peak_ghz.max()
 
 
 @pytest.mark.parametrize(

@@ -1,18 +1,15 @@
-"""Out-of-sample validation: plans that hold on the traces they did not see.
+"""The validated sizing: the host count that holds on the traces the plan did not see.
 
 A plan packed to fit one window of traces exactly tends to overload on the next one: the
 packer has used every gap the window showed. This module
 
-- splits traces in time (``--holdout 7d``, ``--train-until DATE``) so that a plan made on the
-  earlier part is replayed on the later part;
 - spreads VMs over a given number of hosts, lowest highest-peak first (:func:`spread`);
 - sizes a plan by validation (the ``validated`` sizing policy): inside the training window it
   plans on the earlier days at each host count, replays the later days, and keeps the
   smallest count whose share of host-intervals over the CPU target is within the risk target
   on those held-out days and in sample (a plan made and replayed on the whole window); the
   plan is then spread over that count on the whole training window;
-- draws the frontier: for each host count, the in-sample and validated overload;
-- replays a plan on held-out traces (:func:`holdout_figures`).
+- draws the frontier: for each host count, the in-sample and validated overload.
 
 The spread plan, not the packer's, is what the count is chosen for: filling hosts to the
 target uses every gap the window showed, spreading leaves the head-room on every host
@@ -30,31 +27,22 @@ References
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numba import njit
 
 from consolidate.errors import InputError
-from consolidate.models.hardware import cpu_demand_ghz
-from consolidate.models.trace import TraceSet
+from consolidate.models.fleet import Fleet, HostCapacity
+from consolidate.models.workload import Workload
+from consolidate.options import VALIDATED
 from consolidate.simulate import Replay, replay
-from consolidate.solvers import SolveResult, solve
+from consolidate.solvers.budget import Budget
+from consolidate.solvers.pipeline import SolveResult, solve
 from consolidate.solvers.bounds import lower_bounds
 from consolidate.solvers.heuristics import sort_order
 
-if TYPE_CHECKING:
-    from consolidate.plan import Plan
-
-VALIDATED = "validated"
-#: Default risk target of the validated sizing: share of host-intervals over the CPU target
-#: (percent) the plan may show, in sample and on held-out days: 0.5 % is about 7 minutes a day
-#: per host above the target (still below full capacity unless the target is 1).
-DEFAULT_RISK_PCT = 0.5
 #: Share of the training window held out for validation (the later part), whole days when
 #: the window is at least ``WHOLE_DAYS_FROM`` days long.
 VALIDATION_SHARE = 0.25
@@ -73,47 +61,6 @@ FRONTIER_MAX_ROWS = 16
 FRONTIER_BELOW = 3
 #: The frontier stops once the validated overload is at or below this share (percent).
 FRONTIER_ZERO_PCT = 0.01
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|d|w)\s*$")
-_UNIT_S = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def parse_duration_s(text: str, option: str = "--holdout") -> float:
-    """Seconds in ``"7d"``, ``"36h"``, ``"2w"``, ``"90min"`` or ``"600s"``."""
-    match = _DURATION.match(str(text))
-    if not match or float(match.group(1)) <= 0:
-        raise InputError(f"{option} {text!r}: give a positive duration such as 7d, 36h, 2w or 90min")
-    return float(match.group(1)) * _UNIT_S[match.group(2)]
-
-
-def split_holdout(traces: TraceSet, holdout: str | None = None, train_until: str | None = None) -> tuple[TraceSet, TraceSet]:
-    """The training part (earlier) and the held-out part (later) of ``traces``.
-
-    ``holdout`` is the length of the held-out tail (``"7d"``); ``train_until`` a date or time
-    (UTC unless it carries a zone) where training stops. Exactly one must be given. Both parts
-    must keep at least one interval.
-    """
-    if (holdout is None) == (train_until is None):
-        raise InputError("give either --holdout (e.g. 7d) or --train-until (e.g. 2013-07-15), not both")
-    if holdout is not None:
-        tail = int(round(parse_duration_s(holdout) / traces.interval_s))
-        split = traces.n_steps - tail
-        what = f"--holdout {holdout}"
-    else:
-        try:
-            when = pd.Timestamp(train_until)
-        except (ValueError, TypeError):
-            raise InputError(f"--train-until {train_until!r} is not a date; give e.g. 2013-07-15 or 2013-07-15T12:00Z") from None
-        when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
-        split = int(np.ceil((when - traces.start).total_seconds() / traces.interval_s))
-        what = f"--train-until {train_until}"
-    if not 0 < split < traces.n_steps:
-        raise InputError(
-            f"{what} leaves no training or no held-out interval: the traces run from {traces.start} to "
-            f"{traces.end}; choose a split inside that span"
-        )
-    return traces.steps(0, split), traces.steps(split, traces.n_steps)
-
 
 def validation_split(n_steps: int, interval_s: int) -> int:
     """First step of the validation window inside a training window of ``n_steps``.
@@ -200,33 +147,24 @@ def spread(cpu_ghz: np.ndarray, mem_gb: np.ndarray, n_hosts: int, cpu_cap_ghz: f
 class Scorer:
     """Plans and scores host counts on one training window, remembering every count it scored.
 
-    ``cpu_ghz`` float32 (vms, steps) full-resolution demand of the VMs to place, ``mem_gb``
-    (vms,) their planned memory; ``cpu_full_ghz`` a host's full capacity, ``cpu_target`` the
-    planning target, ``mem_usable_gb`` a host's usable memory, ``interval_s`` the grid spacing.
+    ``workload``: the VMs to place, at full resolution; ``capacity``: what one host offers.
     """
 
-    cpu_ghz: np.ndarray
-    mem_gb: np.ndarray
-    cpu_full_ghz: float
-    cpu_target: float
-    mem_usable_gb: float
-    interval_s: int
+    workload: Workload
+    capacity: HostCapacity
     scores: dict = field(default_factory=dict)
 
     @property
     def split(self) -> int:
-        return validation_split(self.cpu_ghz.shape[1], self.interval_s)
+        return validation_split(self.workload.n_steps, self.workload.interval_s)
 
     def plan(self, n_hosts: int, stop: int | None = None) -> np.ndarray:
         """A spread plan on ``n_hosts`` hosts made from the steps before ``stop`` (all by default)."""
-        cpu = np.ascontiguousarray(self.cpu_ghz[:, :stop])
-        return spread(cpu, self.mem_gb, n_hosts, self.cpu_full_ghz * self.cpu_target, self.mem_usable_gb)
+        cpu = np.ascontiguousarray(self.workload.cpu_ghz[:, :stop])
+        return spread(cpu, self.workload.mem_gb, n_hosts, self.capacity.cpu_plan_ghz, self.capacity.mem_usable_gb)
 
-    def replay(self, assignment: np.ndarray, n_hosts: int, first: int = 0):
-        return replay(
-            self.cpu_ghz[:, first:], assignment, n_hosts, self.cpu_full_ghz, self.cpu_target, self.mem_gb,
-            self.mem_usable_gb, self.interval_s,
-        )
+    def replay(self, assignment: np.ndarray, n_hosts: int, first: int = 0) -> Replay:
+        return replay(self.workload.steps(first), assignment, Fleet.uniform(self.capacity, n_hosts))
 
     def score(self, n_hosts: int) -> dict:
         """In-sample (plan and replay on the whole window) and validated (plan on the earlier part,
@@ -235,7 +173,7 @@ class Scorer:
             split = self.split
             inside = self.replay(self.plan(n_hosts), n_hosts)
             held = self.replay(self.plan(n_hosts, split), n_hosts, split)
-            usable = self.mem_usable_gb * (1 + 1e-9)
+            usable = self.capacity.mem_usable_gb * (1 + 1e-9)
             self.scores[n_hosts] = {
                 "over_target_pct_in_sample": inside.over_target_pct(),
                 "over_capacity_pct_in_sample": inside.over_capacity_pct(),
@@ -323,31 +261,24 @@ class Search:
     peak_sized: int
 
 
-def _search(cpu_ghz, mem_gb, cpu_full_ghz, cpu_target, mem_usable_gb, interval_s) -> Search:
-    cpu = np.ascontiguousarray(cpu_ghz, dtype=np.float32)
-    mem = np.asarray(mem_gb, dtype=np.float64)
-    cpu_cap = cpu_full_ghz * cpu_target
-    placeable = np.flatnonzero((cpu.max(axis=1, initial=0.0) <= cpu_cap) & (mem <= mem_usable_gb))
-    cpu_p = np.ascontiguousarray(cpu[placeable])
-    mem_p = mem[placeable]
-    scorer = Scorer(cpu_p, mem_p, float(cpu_full_ghz), float(cpu_target), float(mem_usable_gb), int(interval_s))
+def _search(workload: Workload, capacity: HostCapacity) -> Search:
+    cpu_cap = capacity.cpu_plan_ghz
+    mem_cap = capacity.mem_usable_gb
+    placeable = np.flatnonzero((workload.cpu_ghz.max(axis=1, initial=0.0) <= cpu_cap) & (workload.mem_gb <= mem_cap))
+    scorer = Scorer(workload.rows(placeable), capacity)
     if placeable.size == 0:
         return Search(placeable, scorer, 0, "cpu", 0, 0, 0)
-    bounds = lower_bounds(cpu_p, mem_p, cpu_cap, mem_usable_gb)
-    peak_sized = solve(cpu_p.max(axis=1, keepdims=True), mem_p, cpu_cap, mem_usable_gb, method="ffd").n_hosts
+    cpu_p, mem_p = scorer.workload.cpu_ghz, scorer.workload.mem_gb
+    bounds = lower_bounds(cpu_p, mem_p, cpu_cap, mem_cap)
+    peak_sized = solve(cpu_p.max(axis=1, keepdims=True), mem_p, cpu_cap, mem_cap, method="ffd").n_hosts
     start = search_start(cpu_p, bounds.mem, cpu_cap)
     return Search(placeable, scorer, int(bounds.value), bounds.resource, start, max(int(bounds.value), peak_sized), peak_sized)
 
 
-def risk_frontier(
-    cpu_ghz: np.ndarray, mem_gb: np.ndarray, cpu_full_ghz: float, cpu_target: float, mem_usable_gb: float,
-    interval_s: int, chosen: int,
-) -> list[dict]:
-    """The frontier table (see :func:`frontier`) of a plan on ``chosen`` hosts made by any sizing.
-
-    Arguments as for :func:`validated_solve`; each row's figures are those of a spread plan.
-    """
-    search = _search(cpu_ghz, mem_gb, cpu_full_ghz, cpu_target, mem_usable_gb, interval_s)
+def risk_frontier(workload: Workload, capacity: HostCapacity, chosen: int) -> list[dict]:
+    """The frontier table (see :func:`frontier`) of a plan on ``chosen`` hosts made by any sizing;
+    each row's figures are those of a spread plan."""
+    search = _search(workload, capacity)
     if search.placeable.size == 0:
         return []
     high = max(search.high, chosen)
@@ -434,17 +365,7 @@ def lower_peaks(cpu_ghz: np.ndarray, mem_gb: np.ndarray, assignment: np.ndarray,
 
 
 def validated_solve(
-    cpu_ghz: np.ndarray,
-    mem_gb: np.ndarray,
-    cpu_full_ghz: float,
-    cpu_target: float,
-    mem_usable_gb: float,
-    interval_s: int,
-    *,
-    risk_pct: float = DEFAULT_RISK_PCT,
-    with_frontier: bool = False,
-    seed: int = 0,
-    time_limit_s: float = 60.0,
+    workload: Workload, capacity: HostCapacity, risk_pct: float, budget: Budget, *, with_frontier: bool = False,
 ) -> tuple[SolveResult, dict]:
     """The ``validated`` sizing: the host count chosen by validation, the load spread over it.
 
@@ -462,14 +383,11 @@ def validated_solve(
 
     Parameters
     ----------
-    cpu_ghz : (vms, steps) full-resolution CPU demand of the training window, effective GHz.
-    mem_gb : (vms,) planned memory, GB.
-    cpu_full_ghz : a host's full CPU capacity (GHz, before the target); cpu_target : (0, 1].
-    mem_usable_gb : a host's usable memory, GB.
-    interval_s : grid spacing, s.
+    workload : the VMs to place, full resolution (the training window).
+    capacity : what one host offers.
     risk_pct : most share of host-intervals (percent) over the CPU target on the held-out days.
+    budget : seed and time cap of the time-series solve.
     with_frontier : also compute the frontier table (hosts against overload).
-    seed, time_limit_s : for the time-series solve.
 
     Returns
     -------
@@ -478,12 +396,14 @@ def validated_solve(
     a dict for summary.json: the risk target, the validation windows (steps), the figures of the
     chosen count and, with ``with_frontier``, the ``frontier`` rows.
     """
-    check_risk(risk_pct)
     started = time.perf_counter()
-    n_vms, n_steps = np.shape(cpu_ghz)
-    cpu_cap = cpu_full_ghz * cpu_target
-    fitted = solve(cpu_ghz, mem_gb, cpu_cap, mem_usable_gb, seed=seed, time_limit_s=time_limit_s)
-    search = _search(cpu_ghz, mem_gb, cpu_full_ghz, cpu_target, mem_usable_gb, interval_s)
+    n_vms, n_steps = workload.cpu_ghz.shape
+    interval_s = workload.interval_s
+    fitted = solve(
+        workload.cpu_ghz, workload.mem_gb, capacity.cpu_plan_ghz, capacity.mem_usable_gb, seed=budget.seed,
+        time_limit_s=budget.remaining_s(),
+    )
+    search = _search(workload, capacity)
     scorer = search.scorer
     validation: dict = {"risk_pct": risk_pct, "timeseries_hosts": fitted.n_hosts}
     if search.placeable.size == 0:
@@ -520,7 +440,7 @@ def validated_solve(
         gap_hosts=n_hosts - bound,
         methods=list(fitted.methods) + [f"{VALIDATED}@{n}" for n in sorted(scorer.scores)] + [layout],
         time_s=time.perf_counter() - started,
-        host_peak_ghz=scorer.replay(plan_p, n_hosts).stats.peak_ghz,
+        stopped_by=fitted.stopped_by,
     )
     return result, validation
 
@@ -529,53 +449,12 @@ def _layout(scorer: Scorer, fitted: np.ndarray, n_hosts: int) -> tuple[np.ndarra
     """The chosen count's layout and its name: whichever of the spread plan (if it fits the
     window at the target) and the time-series plan with lowered peaks has the lower highest
     host peak."""
-    lowered = lower_peaks(scorer.cpu_ghz, scorer.mem_gb, fitted, n_hosts, scorer.mem_usable_gb)
+    mem_cap = scorer.capacity.mem_usable_gb
+    lowered = lower_peaks(scorer.workload.cpu_ghz, scorer.workload.mem_gb, fitted, n_hosts, mem_cap)
     lowered_peak = scorer.replay(lowered, n_hosts).stats.peak_ghz.max()
     spread_plan = scorer.plan(n_hosts)
     rep = scorer.replay(spread_plan, n_hosts)
-    fits = rep.over_target_pct() == 0.0 and (rep.mem_gb <= scorer.mem_usable_gb * (1 + 1e-9)).all()
+    fits = rep.over_target_pct() == 0.0 and (rep.mem_gb <= mem_cap * (1 + 1e-9)).all()
     if fits and rep.stats.peak_ghz.max() < lowered_peak:
         return spread_plan, "spread"
     return lowered, "lowered-peaks"
-
-
-def check_risk(risk_pct: float) -> float:
-    """Validate a ``--risk`` value (percent of host-intervals); returns it."""
-    if not 0.0 <= risk_pct < 100.0:
-        raise InputError(f"--risk {risk_pct} is outside [0, 100); give a share of host-intervals in percent, e.g. {DEFAULT_RISK_PCT}")
-    return risk_pct
-
-
-def replay_plan_on(p: "Plan", traces: TraceSet) -> Replay:
-    """Replay plan ``p``'s placement on other traces of the same servers (e.g. the held-out days)."""
-    inv = traces.inventory
-    demand = cpu_demand_ghz(traces.cpu_pct, inv.cores, inv.threads, inv.ghz, inv.perf, p.settings.smt_gain)
-    mem = np.zeros(traces.n_servers)
-    mem[p.packed] = p.demand.mem_gb
-    rep = p.replay
-    return replay(
-        demand.astype(np.float32), p.assignment, p.hosts_after, rep.cpu_capacity_ghz, rep.cpu_target, mem,
-        rep.mem_usable_gb, traces.interval_s, traces.mem_gb,
-    )
-
-
-def _window(traces: TraceSet) -> dict:
-    return {"start": traces.start.isoformat(), "end": traces.end.isoformat(), "days": round(traces.duration_days, 3)}
-
-
-def holdout_figures(p: "Plan", held_out: TraceSet) -> dict:
-    """summary.json's hold-out figures: the plan ``p`` (made on its traces) replayed on ``held_out``.
-
-    ``over_target_pct_out_of_sample`` and ``over_capacity_pct_out_of_sample`` at the top, and
-    ``holdout`` with both windows and the in-sample and out-of-sample replay figures.
-    """
-    names = p.host_ids()
-    inside = p.replay.figures(names)
-    outside = replay_plan_on(p, held_out).figures(names)
-    return {
-        "over_target_pct_in_sample": inside["over_target_pct"],
-        "over_capacity_pct_in_sample": inside["over_capacity_pct"],
-        "over_target_pct_out_of_sample": outside["over_target_pct"],
-        "over_capacity_pct_out_of_sample": outside["over_capacity_pct"],
-        "holdout": {"train": _window(p.traces), "test": _window(held_out), "in_sample": inside, "out_of_sample": outside},
-    }

@@ -21,7 +21,7 @@ from consolidate.io import (
 )
 from consolidate.io.inventory import DEFAULT_CORES, DEFAULT_GHZ, DEFAULT_RAM_GB, DEFAULT_THREADS
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 IO = SAMPLES / "io"
 PLANETLAB = SAMPLES / "planetlab" / "20110303"
 BITBRAINS = SAMPLES / "bitbrains" / "2013-7"

@@ -132,13 +132,13 @@ def test_estate_facts_take_catalogue_models_else_the_default_model():
 
 
 def test_inputs_are_checked():
-    with pytest.raises(InputError, match="--licence"):
+    with pytest.raises(InputError, match="^licence="):
         BusinessInputs(licence="oracle")
-    with pytest.raises(InputError, match="--discount-rate"):
+    with pytest.raises(InputError, match="^discount_rate="):
         BusinessInputs(discount_rate=8.0)
-    with pytest.raises(InputError, match="--maintenance-pct"):
+    with pytest.raises(InputError, match="^maintenance_pct="):
         BusinessInputs(maintenance_pct=-1.0)
-    with pytest.raises(InputError, match="--licence-years"):
+    with pytest.raises(InputError, match="^licence_years="):
         BusinessInputs(licence_years=0.0)
 
 

@@ -209,7 +209,7 @@ def test_plan_object_in_python(samples_dir):
     traces = consolidate.read_traces(samples_dir / "traces.csv", inventory=samples_dir / "inventory.csv")
     p = consolidate.plan(traces, seed=0)
     html = p._repr_html_()
-    assert "<table>" in html and f"{p.hosts_after} {p.settings.host.name} hosts" in html
+    assert "<table>" in html and f"{p.hosts_after} {p.settings.host_model.name} hosts" in html
     for chart in (p.utilisation_chart(), p.heatmap_chart(), p.peaks_chart(), p.energy_cost_chart(), p.cashflow_chart()):
         assert isinstance(chart, Figure) and chart.axes
     assert p.frontier_chart() is None
@@ -218,4 +218,4 @@ def test_plan_object_in_python(samples_dir):
     plain, windows = p.business_case(), p.business_case(licence="windows")
     assert plain["yearly_cost_before"]["licences"] == 0
     assert windows["yearly_cost_before"]["licences"] > windows["yearly_cost_after"]["licences"] > 0
-    assert windows["capital_cost"] == plain["capital_cost"] == p.hosts_after * p.settings.host.price_usd
+    assert windows["capital_cost"] == plain["capital_cost"] == p.hosts_after * p.settings.host_model.price_usd

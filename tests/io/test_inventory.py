@@ -18,7 +18,7 @@ from consolidate.io.inventory import (
     align_inventory,
 )
 
-IO = Path(__file__).resolve().parent.parent / "data" / "samples" / "io"
+IO = Path(__file__).resolve().parents[2] / "data" / "samples" / "io"
 HEADER = "server_id,cores,threads,ghz,ram_gb\n"
 
 

@@ -236,7 +236,7 @@ def test_mix_option_errors_are_one_line_and_come_before_the_traces_are_read(tmp_
     for args, words in (
         (["--host", f"{DELL},dell-r6516"], "did you mean"),
         (["--host", f"{DELL},,{HPE}"], "empty name"),
-        (["--host", f"{DELL},{DELL}"], "named twice"),
+        (["--host", f"{DELL},{DELL}"], "names a model twice"),
         (["--host", f"{DELL},{HPE}", "--n-plus-1"], "single --host"),
         (["--host", f"{DELL},{HPE}", "--frontier"], "--frontier"),
         (["--sizing", "p101"], "p101"),

@@ -1,4 +1,4 @@
-"""Hold-out splits, the spread kernel, the validated sizing and the frontier."""
+"""Hold-out splits (consolidate.holdout), the spread kernel, the validated sizing and the frontier."""
 
 import json
 
@@ -10,15 +10,19 @@ from hypothesis import given, settings, strategies as st
 from consolidate.cli import main
 from consolidate.errors import InputError
 from consolidate.io import read_traces
-from consolidate.plan import DEFAULT_SIZING, plan
-from consolidate.simulate import replay
-from consolidate.validation import (
-    FRONTIER_KEYS, FRONTIER_ZERO_PCT, VALIDATED, Scorer, lower_peak_kernel, parse_duration_s, risk_frontier, split_holdout, spread_kernel,
-    validated_solve, validation_split,
+from consolidate.holdout import split_holdout
+from consolidate.options import PLAN, VALIDATED, by_name
+from consolidate.planner import plan
+from consolidate.settings import make_settings
+from consolidate.solvers.budget import Budget
+from consolidate.solvers.validated import (
+    FRONTIER_KEYS, FRONTIER_ZERO_PCT, Scorer, lower_peak_kernel, risk_frontier, spread_kernel, validated_solve,
+    validation_split,
 )
+from helpers import capacity, replay_on, workload
 
 HOST = "cores=8,ghz=2.5,ram_gb=64,idle_w=100,max_w=300"
-PLAIN = dict(host=None, hypervisor_name="none", smt_gain=0.0, cpu_target=0.8, mem_target=0.95)
+PLAIN = dict(host=None, hypervisor="none", smt_gain=0.0, cpu_target=0.8, mem_target=0.95)
 
 
 def write_estate(folder, cpu_pct, interval="1h", ram_gb=8):
@@ -45,32 +49,22 @@ def plain_plan(traces, **kw):
 
 # --- durations and splits ------------------------------------------------------------------------
 
-def test_durations():
-    assert parse_duration_s("7d") == 7 * 86400
-    assert parse_duration_s("36h") == 36 * 3600
-    assert parse_duration_s("2w") == 14 * 86400
-    assert parse_duration_s("90min") == 5400
-    for bad in ("7", "7x", "-1d", "0d", "d"):
-        with pytest.raises(InputError, match="--holdout"):
-            parse_duration_s(bad)
-
-
 def test_holdout_and_train_until_split_in_time(tmp_path):
     traces = read(tmp_path, np.tile(np.arange(72, dtype=float), (2, 1)))  # three days, hourly
-    train, test = split_holdout(traces, holdout="1d")
+    train, test = split_holdout(traces, make_settings(holdout="1d"))
     assert (train.n_steps, test.n_steps) == (48, 24)
     assert test.start == traces.start + pd.Timedelta(days=2)
     np.testing.assert_array_equal(test.cpu_pct[:, 0], [48, 48])
-    train, test = split_holdout(traces, train_until="2024-01-02T06:00")
+    train, test = split_holdout(traces, make_settings(train_until="2024-01-02T06:00"))
     assert (train.n_steps, test.n_steps) == (30, 42)
     with pytest.raises(InputError, match="not both"):
-        split_holdout(traces, holdout="1d", train_until="2024-01-02")
+        make_settings(holdout="1d", train_until="2024-01-02")
     with pytest.raises(InputError, match="no training or no held-out"):
-        split_holdout(traces, holdout="3d")
+        split_holdout(traces, make_settings(holdout="3d"))
     with pytest.raises(InputError, match="no training or no held-out"):
-        split_holdout(traces, train_until="2023-12-01")
+        split_holdout(traces, make_settings(train_until="2023-12-01"))
     with pytest.raises(InputError, match="not a date"):
-        split_holdout(traces, train_until="yesterday-ish")
+        make_settings(train_until="yesterday-ish")
 
 
 def test_validation_window_is_the_last_quarter_in_whole_days():
@@ -134,7 +128,7 @@ def overfit_demand():
 
 def test_validation_sees_what_the_earlier_days_missed():
     cpu, mem = overfit_demand()
-    scorer = Scorer(cpu, mem, 10.0, 0.8, 100.0, 3600)
+    scorer = Scorer(workload(cpu, mem, 3600), capacity(10.0, 0.8, 100.0))
     assert scorer.split == 30
     early, whole = scorer.plan(3, scorer.split), scorer.plan(3)
     assert early[2] == early[3]  # complementary on the earlier steps: packed together
@@ -148,19 +142,19 @@ def test_validation_sees_what_the_earlier_days_missed():
 
 def test_validated_count_starts_at_the_timeseries_count():
     cpu = np.full((4, 96), 5.0, dtype=np.float32)  # four days, hourly; no two share an 8 GHz target
-    result, info = validated_solve(cpu, np.ones(4), 10.0, 0.8, 100.0, 3600, risk_pct=1.0)
+    result, info = validated_solve(workload(cpu, np.ones(4), 3600), capacity(10.0, 0.8, 100.0), 1.0, Budget(0, 60.0))
     assert result.n_hosts == info["hosts"] == info["timeseries_hosts"] == 4 and result.status == "optimal"
     assert info["within_risk"] and info["over_target_pct_validated"] == 0.0
     assert sorted(result.assignment.tolist()) == [0, 1, 2, 3]
     assert result.lower_bound == 4 and info["counts_tried"][0] == 4
     # However loose the risk target, the plan never drops below what the window needs.
-    looser, _ = validated_solve(cpu, np.ones(4), 10.0, 0.8, 100.0, 3600, risk_pct=50.0)
+    looser, _ = validated_solve(workload(cpu, np.ones(4), 3600), capacity(10.0, 0.8, 100.0), 50.0, Budget(0, 60.0))
     assert looser.n_hosts == 4
 
 
 def test_short_window_keeps_the_timeseries_count():
     cpu = np.full((4, 24), 5.0, dtype=np.float32)  # one day: no whole day to hold out
-    result, info = validated_solve(cpu, np.ones(4), 10.0, 0.8, 100.0, 3600)
+    result, info = validated_solve(workload(cpu, np.ones(4), 3600), capacity(10.0, 0.8, 100.0), 0.5, Budget(0, 60.0))
     assert "skipped" in info and result.n_hosts == info["timeseries_hosts"] == 4
 
 
@@ -170,13 +164,13 @@ def test_no_smaller_count_meets_the_risk_and_the_plan_fits_its_window(n_vms, see
     rng = np.random.default_rng(seed)
     cpu = (rng.random((n_vms, 96)) ** 3 * 6).astype(np.float32)
     mem = rng.uniform(1, 10, n_vms)
-    result, info = validated_solve(cpu, mem, 10.0, 0.8, 30.0, 3600, risk_pct=risk)
-    scorer = Scorer(cpu, mem, 10.0, 0.8, 30.0, 3600)
+    result, info = validated_solve(workload(cpu, mem, 3600), capacity(10.0, 0.8, 30.0), risk, Budget(0, 60.0))
+    scorer = Scorer(workload(cpu, mem, 3600), capacity(10.0, 0.8, 30.0))
     if info["within_risk"]:
         assert scorer.acceptable(result.n_hosts, risk)
     assert result.n_hosts >= info["timeseries_hosts"]
     assert not any(scorer.acceptable(n, risk) for n in range(info["timeseries_hosts"], result.n_hosts))
-    rep = replay(cpu, result.assignment, result.n_hosts, 10.0, 0.8, mem, 30.0, 3600)
+    rep = replay_on(cpu, result.assignment, result.n_hosts, 10.0, 0.8, mem, 30.0, 3600)
     assert rep.over_target_pct() == 0.0
     assert (rep.mem_gb <= 30.0 * (1 + 1e-9)).all()
 
@@ -187,9 +181,9 @@ def test_lower_peak_kernel_keeps_a_fitting_plan_fitting_and_lowers_the_peak():
     mem = np.ones(12)
     start = np.zeros(12, dtype=np.int32)
     start[6:] = 1  # two hosts used, two more empty
-    before = replay(cpu, start, 4, 100.0, 1.0, mem, 100.0, 3600).cpu_ghz.max()
+    before = replay_on(cpu, start, 4, 100.0, 1.0, mem, 100.0, 3600).cpu_ghz.max()
     out = lower_peak_kernel(cpu, mem, start, 4, 100.0, 8, 100)
-    after = replay(cpu, out, 4, 100.0, 1.0, mem, 100.0, 3600).cpu_ghz.max()
+    after = replay_on(cpu, out, 4, 100.0, 1.0, mem, 100.0, 3600).cpu_ghz.max()
     assert after < before and set(out.tolist()) == {0, 1, 2, 3}
     # A reference: every move the kernel made lowered the highest peak, so no host exceeds the old one.
     loads = np.stack([cpu[out == h].astype(np.float64).sum(axis=0) for h in range(4)])
@@ -198,16 +192,14 @@ def test_lower_peak_kernel_keeps_a_fitting_plan_fitting_and_lowers_the_peak():
 
 def test_vms_larger_than_a_host_stay_unplaced():
     cpu = np.array([[9.0, 9.0], [1.0, 2.0]], dtype=np.float32)  # 9 GHz > 8 GHz target
-    result, _ = validated_solve(cpu, np.ones(2), 10.0, 0.8, 100.0, 3600)
+    result, _ = validated_solve(workload(cpu, np.ones(2), 3600), capacity(10.0, 0.8, 100.0), 0.5, Budget(0, 60.0))
     np.testing.assert_array_equal(result.assignment, [-1, 0])
-    with pytest.raises(InputError, match="--risk"):
-        validated_solve(cpu, np.ones(2), 10.0, 0.8, 100.0, 3600, risk_pct=100.0)
 
 
 def test_frontier_rows_run_from_below_the_bound_to_no_overload():
     cpu = np.full((4, 24), 5.0, dtype=np.float32)
     cpu[0, 3] = 9.0  # one VM alone exceeds the target: left out
-    rows = risk_frontier(cpu, np.ones(4), 10.0, 0.8, 100.0, 3600, chosen=3)
+    rows = risk_frontier(workload(cpu, np.ones(4), 3600), capacity(10.0, 0.8, 100.0), 3)
     assert [set(r) for r in rows] == [{"hosts", *FRONTIER_KEYS}] * len(rows)
     assert [r["hosts"] for r in rows] == [2, 3]  # from ceil(15 GHz / 8) up to the bound, 3
     assert rows[0]["over_target_pct_in_sample"] == pytest.approx(50.0)
@@ -224,7 +216,7 @@ def busy_estate(servers=10, days=3, seed=2):
 
 
 def test_default_sizing_is_validated(tmp_path):
-    assert DEFAULT_SIZING == VALIDATED
+    assert by_name(PLAN)["sizing"].default == VALIDATED
     p = plain_plan(read(tmp_path, busy_estate(days=5)))
     s = p.summary
     assert s["assumptions"]["sizing"] == VALIDATED and s["solver"]["status"] in ("optimal", "feasible")
@@ -240,7 +232,7 @@ def test_holdout_reports_in_sample_and_out_of_sample(tmp_path):
     assert p.traces.n_steps == 48
     test = traces.steps(48, 72)
     demand = (test.cpu_pct / 100 * 4 * 2.5).astype(np.float32)
-    rep = replay(demand, p.assignment, p.hosts_after, 20.0, 0.8, np.full(10, 8.0), 60.8, 3600)
+    rep = replay_on(demand, p.assignment, p.hosts_after, 20.0, 0.8, np.full(10, 8.0), 60.8, 3600)
     assert s["over_target_pct_out_of_sample"] == pytest.approx(rep.over_target_pct())
     assert s["over_capacity_pct_out_of_sample"] == pytest.approx(rep.over_capacity_pct())
     assert s["over_target_pct_in_sample"] == s["over_target_pct"]

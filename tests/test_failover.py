@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from consolidate.failover import failover, failover_kernel
-from consolidate.simulate import replay
+from helpers import replay_on, workload
 
 
 def reference_failover(cpu, mem, assignment, order, load, load_gb, target, cap, mem_usable, k):
@@ -54,7 +54,7 @@ def test_kernel_matches_numpy(n_vms, n_steps, n_hosts, k, seed):
     # Hosts of two models: a failed host's VMs may go to a survivor of either.
     cap = rng.choice([7.0, 10.0], n_hosts)
     mem_usable = np.where(cap > 8.0, 12.0, 8.0)
-    rep = replay(cpu, assignment, n_hosts, cap, 0.8, mem, mem_usable, 300)
+    rep = replay_on(cpu, assignment, n_hosts, cap, 0.8, mem, mem_usable, 300)
     args = (cpu, mem, assignment, order, rep.cpu_ghz, rep.mem_gb, 0.8 * cap, cap, mem_usable, k)
     got = failover_kernel(*args)
     want = reference_failover(*args)
@@ -66,12 +66,12 @@ def plan_of(per_vm_ghz, assignment, n_hosts, steps=4, mem_gb=None):
     cpu = np.tile(np.asarray(per_vm_ghz, dtype=np.float32)[:, None], (1, steps))
     mem = np.ones(len(per_vm_ghz)) if mem_gb is None else np.asarray(mem_gb, dtype=np.float64)
     assignment = np.asarray(assignment)
-    return cpu, mem, assignment, replay(cpu, assignment, n_hosts, 10.0, 0.8, mem, 10.0, 1800)
+    return cpu, mem, assignment, replay_on(cpu, assignment, n_hosts, 10.0, 0.8, mem, 10.0, 1800)
 
 
 def test_absorbed_failures_do_not_overload():
     cpu, mem, assignment, rep = plan_of([3.0, 3.0, 3.0, 3.0], [0, 0, 1, 2], 3)
-    out = failover(cpu, mem, assignment, rep, ["a", "b", "c"])
+    out = failover(workload(cpu, mem), assignment, rep, ["a", "b", "c"])
     assert out["failures_overloading"] == [] and out["spare_hosts_n_plus_1"] == 0 and out["worst_failure"] == ""
     a = out["per_host"][0]
     # a's two VMs go to b and c (3 + 3 = 6 GHz each: within the 8 GHz target).
@@ -81,7 +81,7 @@ def test_absorbed_failures_do_not_overload():
 
 def test_a_failure_that_overloads_names_the_spare_it_needs():
     cpu, mem, assignment, rep = plan_of([6.0, 6.0, 6.0], [0, 1, 2], 3)
-    out = failover(cpu, mem, assignment, rep, ["a", "b", "c"])
+    out = failover(workload(cpu, mem), assignment, rep, ["a", "b", "c"])
     assert out["failures_overloading"] == ["a", "b", "c"]
     assert out["spare_cpu_ghz"] == pytest.approx(2.0)  # 12 GHz on a 10 GHz host at every step
     assert out["spare_hosts_n_plus_1"] == 1
@@ -93,7 +93,7 @@ def test_a_failure_that_overloads_names_the_spare_it_needs():
 
 def test_memory_that_does_not_fit_is_a_shortfall():
     cpu, mem, assignment, rep = plan_of([1.0, 1.0], [0, 1], 2, mem_gb=[7.0, 6.0])
-    out = failover(cpu, mem, assignment, rep)
+    out = failover(workload(cpu, mem), assignment, rep)
     assert out["failures_overloading"] == ["host-1", "host-2"]
     assert [r["mem_short_gb"] for r in out["per_host"]] == [3.0, 3.0]  # 13 GB on 10
     assert out["spare_mem_gb"] == 3.0 and out["spare_hosts_n_plus_1"] == 1
@@ -101,6 +101,6 @@ def test_memory_that_does_not_fit_is_a_shortfall():
 
 def test_one_host_needs_a_whole_spare():
     cpu, mem, assignment, rep = plan_of([4.0], [0], 1)
-    out = failover(cpu, mem, assignment, rep)
+    out = failover(workload(cpu, mem), assignment, rep)
     assert out["spare_hosts_n_plus_1"] == 1 and out["failures_overloading"] == ["host-1"]
     assert out["spare_cpu_ghz"] == 4.0

@@ -1,0 +1,342 @@
+"""The option table: every option of every command, declared once.
+
+Each :class:`Option` row holds the name (the keyword of :func:`consolidate.make_settings` and
+the field of :class:`consolidate.Settings`), the default, the unit, the help text, the source of
+the default and how a value is checked. :mod:`consolidate.settings` builds ``Settings`` and
+``summary.json["assumptions"]`` from the rows of :data:`SETTINGS_GROUPS`; :mod:`consolidate.cli`
+builds every flag from the table. To add an option, add a row here (ARCHITECTURE.md).
+
+A check turns a value into its normalised form or raises :class:`OptionError` with the reason;
+the caller names the option the way its user named it (``cpu_target`` in Python,
+``--cpu-target`` on the command line). This module imports nothing heavy: ``consolidate --help``
+reads it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from consolidate.models import constants
+
+#: Host model of a plan that names none (``consolidate catalog``).
+DEFAULT_HOST = "hpe-dl380-gen10plus"
+HYPERVISORS = ("none", "xen", "kvm", "esxi", "hyperv")
+#: What picks a mix of host models (consolidate.solvers.mix).
+OBJECTIVES = ("hosts", "cost", "energy")
+LICENCES = ("none", "vsphere", "windows")
+EXPORT_FORMATS = ("xlsx", "xen", "libvirt", "json")
+#: The sizing that picks the host count holding on held-out days (consolidate.solvers.validated).
+VALIDATED = "validated"
+
+
+class OptionError(ValueError):
+    """A value an option does not take; the message says why and what to give instead."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its keyword ``name``, its command-line ``flag`` and how a value is checked.
+
+    ``kind`` is ``float``, ``int``, ``str`` or ``bool`` (a bool is a switch on the command
+    line); ``check`` normalises a value of that kind or raises :class:`OptionError`;
+    ``choices`` lists the values a ``str`` takes. ``unit`` and ``source`` go into
+    ``summary.json["assumptions"]`` and ``--help``.
+    """
+
+    name: str
+    default: Any
+    help: str
+    kind: type = str
+    unit: str = ""
+    choices: tuple[str, ...] = ()
+    check: Callable[[Any], Any] | None = None
+    flag: str = ""
+    metavar: str | None = None
+    source: str = ""
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    def from_text(self, text: str) -> Any:
+        """The value of a command-line word (not yet checked)."""
+        if self.kind is float:
+            try:
+                return float(text.strip().rstrip("%")) if self.unit == "%" else float(text)
+            except ValueError:
+                raise OptionError("is not a number") from None
+        if self.kind is int:
+            try:
+                return int(text)
+            except ValueError:
+                raise OptionError("is not a whole number") from None
+        return text
+
+    def validate(self, value: Any) -> Any:
+        """``value`` checked and normalised (None stays None where the default is None)."""
+        if value is None and self.default is None:
+            return None
+        if self.kind is bool:
+            if not isinstance(value, bool):
+                raise OptionError("must be True or False")
+            return value
+        if self.kind in (int, float) and not isinstance(value, str):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (self.kind is int and value != int(value)):
+                raise OptionError(f"must be a {'whole number' if self.kind is int else 'number'}")
+            if not math.isfinite(value):
+                raise OptionError("must be a finite number")
+            value = self.kind(value)
+        if self.choices and value not in self.choices:
+            raise OptionError(f"is unknown; use one of {', '.join(self.choices)}")
+        return self.check(value) if self.check else value
+
+    def help_text(self, default_text: str | None = None) -> str:
+        shown = default_text if default_text is not None else _shown_default(self)
+        return f"{self.help}{f' ({shown})' if shown else ''}".replace("%", "%%")
+
+
+def _shown_default(option: Option) -> str:
+    if option.kind is bool or option.default is None:
+        return ""
+    return f"default: {option.default:g}" if isinstance(option.default, float) else f"default: {option.default}"
+
+
+def between(low: float, high: float = math.inf, *, low_open: bool = False, high_open: bool = False,
+            hint: str = "") -> Callable[[float], float]:
+    """A check that a number lies in the interval from ``low`` to ``high``."""
+    def check(value: float) -> float:
+        above = value > low if low_open else value >= low
+        below = value < high if high_open else value <= high
+        if not (above and below):
+            interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            raise OptionError(f"is outside {interval}{'; ' + hint if hint else ''}")
+        return value
+    return check
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|d|w)\s*$")
+_UNIT_S = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_RATE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*%\s*(?:/\s*(?:yr|y|year))?\s*$")
+_HORIZON = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(y|q|mo)\s*$")
+_QUARTERS_PER = {"y": 4.0, "q": 1.0, "mo": 1.0 / 3.0}
+_PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?)$")
+
+
+def duration_s(text: str | float) -> float:
+    """Seconds in ``"7d"``, ``"36h"``, ``"2w"``, ``"90min"`` or ``"600s"`` (a number is seconds)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        match = _DURATION.match(str(text))
+        if not match:
+            raise OptionError("is not a duration; give e.g. 7d, 36h, 2w or 90min")
+        seconds = float(match.group(1)) * _UNIT_S[match.group(2)]
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise OptionError("must be a positive duration such as 7d, 36h, 2w or 90min")
+    return seconds
+
+
+def growth_rate(text: str | float) -> float:
+    """Yearly growth as a fraction from ``"20%/yr"`` (or ``"20%"``; a number is taken as a fraction)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        rate = float(text)
+    else:
+        match = _RATE.match(str(text))
+        if not match:
+            raise OptionError("is not a yearly rate; give e.g. 20%/yr")
+        rate = float(match.group(1)) / 100.0
+    if not (math.isfinite(rate) and rate > -1.0):
+        raise OptionError("must be a yearly rate above -100%, e.g. 20%/yr")
+    return rate
+
+
+def quarters(text: str | int) -> int:
+    """Quarters in ``"3y"``, ``"6q"`` or ``"18mo"`` (rounded up), at least one; a number is quarters."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        count = text
+    else:
+        match = _HORIZON.match(str(text))
+        if not match or float(match.group(1)) <= 0:
+            raise OptionError("is not a span; give e.g. 3y, 6q or 18mo")
+        count = math.ceil(float(match.group(1)) * _QUARTERS_PER[match.group(2)] - 1e-9)
+    if count < 1:
+        raise OptionError("must be at least one quarter")
+    return int(count)
+
+
+def percentile_of(policy: str) -> float | None:
+    """NN of a ``pNN`` policy (0 < NN < 100), None when ``policy`` is not of that form."""
+    match = _PERCENTILE.match(policy)
+    if not match:
+        return None
+    q = float(match.group(1))
+    if not 0 < q < 100:
+        raise OptionError("needs a percentile between 0 and 100, e.g. p95")
+    return q
+
+
+def cpu_policy(policy: str) -> str:
+    """A CPU sizing policy: validated, timeseries, peak or pNN."""
+    if policy in (VALIDATED, "timeseries", "peak") or percentile_of(policy) is not None:
+        return policy
+    raise OptionError("is unknown; use validated, timeseries, peak or pNN (e.g. p95)")
+
+
+def mem_policy(policy: str) -> str:
+    """A memory sizing policy: allocated, used-peak or used-pNN."""
+    if policy in ("allocated", "used-peak") or (policy.startswith("used-") and percentile_of(policy[5:]) is not None):
+        return policy
+    raise OptionError("is unknown; use allocated, used-peak or used-pNN (e.g. used-p95)")
+
+
+def utc_time(text):
+    """A date or time as a UTC ``pandas.Timestamp`` (UTC unless it carries a zone)."""
+    import pandas as pd
+
+    try:
+        when = pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        raise OptionError("is not a date; give e.g. 2013-07-15 or 2013-07-15T12:00Z") from None
+    if when is pd.NaT:
+        raise OptionError("is not a date; give e.g. 2013-07-15 or 2013-07-15T12:00Z")
+    return when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+
+
+def _fraction(hint: str) -> Callable[[float], float]:
+    return between(0.0, 1.0, low_open=True, hint=hint)
+
+
+_A = "assumption"
+
+#: The options of a plan's model: the target hosts and what runs on them.
+MODEL = (
+    Option("host", None, "target host model(s) from `consolidate catalog`; several, comma-separated, let "
+           "--objective pick the mix", metavar="NAME[,NAME...]", source=f"default {DEFAULT_HOST}"),
+    Option("hypervisor", "xen", "hypervisor overhead profile (host memory reserve, per-VM memory, CPU)",
+           choices=HYPERVISORS, source="REFERENCE.md, consolidate/models/hypervisor.py"),
+    Option("smt_gain", 0.25, "throughput of an extra hardware thread, share of a core", float, "fraction of a core",
+           check=between(0.0, 1.0, hint="the usual figure is 0.15-0.30"),
+           source="VMware vSphere 8 Resource Management; Ruan et al., SIGMETRICS 2005"),
+    Option("cpu_target", 0.8, "share of host CPU a plan may use", float, "fraction",
+           check=_fraction("give a fraction such as 0.8"), source=_A),
+    Option("mem_target", 0.9, "share of host RAM a plan may use", float, "fraction",
+           check=_fraction("give a fraction such as 0.9"), source=_A),
+)
+
+#: The options of the sizing and packing, and of the energy figures.
+PLAN = (
+    Option("objective", "hosts", "what picks the mix of several --host models: hosts (fewest, then lowest "
+           "capital cost), cost (lowest capital cost) or energy (lowest IT energy a year)", choices=OBJECTIVES),
+    Option("sizing", VALIDATED, "CPU sizing: validated (the host count that holds on held-out days within "
+           "--risk, load spread), timeseries, peak or pNN such as p95", check=cpu_policy),
+    Option("mem_sizing", "allocated", "memory sizing: allocated, used-peak or used-pNN", check=mem_policy),
+    Option("mem_margin", 0.10, "head-room on observed memory use (used-* sizing)", float, "fraction",
+           check=between(0.0, hint="give a fraction such as 0.1"), source=_A),
+    Option("retire_idle", False, "leave idle servers (retire candidates) out of the plan", bool),
+    Option("pue", constants.DEFAULT_PUE, "power usage effectiveness of the data centre", float, "ratio",
+           check=between(1.0, hint="a data centre's PUE is 1 or more (average 1.56)"), source=constants.PUE.source),
+    Option("price_per_kwh", constants.DEFAULT_PRICE_PER_KWH, "electricity price", float, "USD/kWh",
+           check=between(0.0), flag="--price", source=constants.PRICE_PER_KWH.source),
+    Option("carbon_g_per_kwh", constants.DEFAULT_CARBON_G_PER_KWH, "grid carbon intensity", float, "g CO2/kWh",
+           check=between(0.0), flag="--carbon", source=constants.CARBON_G_PER_KWH.source),
+    Option("time_limit_s", 60.0, "wall-clock cap on the solver's search (compilation not counted)", float, "s",
+           check=between(0.0, low_open=True, hint="give a positive number of seconds"), flag="--time-limit",
+           metavar="SECONDS"),
+    Option("seed", 0, "seed of the solver's search", int),
+)
+
+#: Placement rules.
+RULES = (
+    Option("constraints", None, "YAML or CSV rules: anti-affinity groups (different hosts), affinity groups (one "
+           "host) and pins (server -> host-001, host-002, ...) (README, Constraints)", metavar="FILE"),
+    Option("max_vms_per_host", None, "at most N VMs on a host", int, "VMs", check=between(1.0), metavar="N"),
+    Option("vcpu_ratio", None, "vCPU:pCPU cap: the source servers' threads on a host (as vCPUs) at most R x its "
+           "physical cores", float, "vCPUs per core", check=between(0.0, low_open=True), metavar="R"),
+    Option("n_plus_1", False, "keep enough spare capacity that the VMs of any one failed host fit on the others "
+           "(checked by the failover replay)", bool),
+)
+
+#: Risk, validation and what-if options.
+RISK = (
+    Option("risk_pct", 0.5, "validated sizing: most share of host-intervals over the CPU target, in sample and on "
+           "held-out days", float, "%", check=between(0.0, 100.0, high_open=True, hint="e.g. 0.5"), flag="--risk",
+           metavar="PCT", source=_A + ": about 7 minutes a day per host above the target"),
+    Option("holdout", None, "plan on all but the last DURATION (e.g. 7d, 36h, 2w) and replay that too", unit="s",
+           check=duration_s, metavar="DURATION"),
+    Option("train_until", None, "plan on the traces before DATE (UTC, e.g. 2013-07-15) and replay the rest too",
+           check=utc_time, metavar="DATE"),
+    Option("frontier", False, "add the hosts-against-risk table (in-sample and validated overload per host count)", bool),
+    Option("growth", None, "growth what-if, e.g. 20%/yr: hosts needed per quarter and probability of overload",
+           unit="fraction a year", check=growth_rate, metavar="RATE"),
+    Option("horizon", "3y", "span of the growth what-if, e.g. 3y, 6q, 18mo", unit="quarters", check=quarters,
+           metavar="SPAN"),
+)
+
+#: The groups whose options make a plan's :class:`~consolidate.settings.Settings`.
+SETTINGS_GROUPS = {"model": MODEL, "plan": PLAN, "placement rules": RULES, "risk and validation": RISK}
+
+#: The business case's inputs (consolidate.report.business.BusinessInputs), money in USD.
+BUSINESS = (
+    Option("licence", "none", "per-core licence counted on every physical machine, before and after",
+           choices=LICENCES),
+    Option("licence_price_usd", None, "licence price: per core per year for vsphere "
+           f"({constants.VSPHERE_USD_PER_CORE_YEAR.value:g}), per 16-core pack for windows "
+           f"({constants.WINDOWS_DC_USD_PER_16_CORES.value:g})", float, "USD", check=between(0.0),
+           flag="--licence-price", metavar="USD"),
+    Option("licence_years", float(constants.LICENCE_YEARS.value), "years a perpetual (windows) licence is spread over",
+           float, "years", check=between(0.0, low_open=True), metavar="YEARS", source=constants.LICENCE_YEARS.source),
+    Option("maintenance_pct", float(constants.MAINTENANCE_PCT.value), "hardware support a year, % of the hardware price",
+           float, "% a year", check=between(0.0), metavar="PCT", source=constants.MAINTENANCE_PCT.source),
+    Option("rack_usd_per_u_year", float(constants.RACK_USD_PER_U_YEAR.value), "rack space per rack unit a year",
+           float, "USD/U/yr", check=between(0.0), flag="--rack-u-cost", metavar="USD",
+           source=constants.RACK_USD_PER_U_YEAR.source),
+    Option("discount_rate", float(constants.DISCOUNT_RATE.value), "yearly discount rate of the NPV", float,
+           "fraction a year", check=between(-1.0, 1.0, low_open=True, hint="give a fraction such as 0.08 for 8 %"),
+           metavar="FRACTION", source=constants.DISCOUNT_RATE.source),
+    Option("host_price_usd", None, "price of one target host", float, "USD", check=between(0.0), flag="--host-price",
+           metavar="USD", source="the catalogue's"),
+)
+
+#: How traces are read (consolidate.read_traces).
+READ = (
+    Option("format", "auto", "input format", metavar="FORMAT"),
+    Option("inventory", None, "source servers: server_id,cores,threads,ghz,ram_gb[,perf,model,power_idle_w,power_max_w]",
+           metavar="INV.csv"),
+    Option("columns", None, "column names of the file, e.g. timestamp=Time,server_id=Host,cpu_pct=CPU", metavar="MAP"),
+    Option("timezone", None, "IANA zone of naive local timestamps (default: UTC)", metavar="TZ"),
+    Option("interval_s", None, "grid spacing (default: detected median spacing)", int, "s",
+           check=between(1.0, hint="give a positive number of seconds"), flag="--interval", metavar="SECONDS"),
+)
+
+#: `consolidate sample`: a synthetic estate.
+SAMPLE = (
+    Option("servers", 100, "number of servers", int, "servers", check=between(1.0)),
+    Option("days", 14.0, "days of 5-minute samples", float, "days", check=between(0.0, 3660.0, low_open=True)),
+    Option("seed", 0, "random seed", int),
+)
+
+#: `consolidate export`.
+EXPORT = (
+    Option("format", "xlsx", "xlsx (workbook), xen (xl configs + RUNBOOK.md), libvirt (domain XML + RUNBOOK.md), json",
+           choices=EXPORT_FORMATS),
+    Option("wave_size", 10, "servers per migration wave in the run-book", int, "servers", check=between(1.0)),
+)
+
+#: What a command prints.
+OUTPUT = (
+    Option("quiet", False, "print nothing but errors", bool),
+    Option("json", False, "print the result as JSON", bool),
+)
+
+
+def by_name(rows: tuple[Option, ...]) -> dict[str, Option]:
+    return {o.name: o for o in rows}
+
+
+def settings_options() -> tuple[Option, ...]:
+    """Every option that is a field of :class:`~consolidate.settings.Settings`, in table order."""
+    return tuple(o for rows in SETTINGS_GROUPS.values() for o in rows)
