@@ -66,12 +66,8 @@ def _given(args, rows, skip: tuple[str, ...] = ()) -> dict:
 
 
 def _add_trace_options(p: argparse.ArgumentParser) -> None:
-    from consolidate.io.detect import FORMATS
-
     p.add_argument("traces", metavar="TRACES", help="trace file (CSV, .csv.gz, Parquet) or folder of per-server files")
-    rows = opt.by_name(opt.READ)
-    add_option(p, rows["format"], f"{', '.join(FORMATS)}; default: auto")
-    _add_rows(p, opt.READ, skip=("format",))
+    _add_rows(p, opt.READ)
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -299,14 +295,18 @@ def _cmd_simulate(args) -> None:
 
 
 def _cmd_catalog(args) -> None:
-    from consolidate.models.catalog import catalog_frame
-    from consolidate.report.summary import print_frame
+    import json
+    import math
 
-    frame = catalog_frame()
+    from consolidate.models.catalog import catalog_rows
+    from consolidate.report.summary import print_rows
+
+    rows = catalog_rows()
     if args.json:
-        print(frame.to_json(orient="records", indent=2))
+        print(json.dumps([{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in rows],
+                         indent=2))
     else:
-        print_frame(frame, title="Host catalogue")
+        print_rows(rows, title="Host catalogue")
 
 
 def main(argv: list[str] | None = None) -> int:

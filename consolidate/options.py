@@ -22,8 +22,11 @@ from typing import Any
 
 from consolidate.models import constants
 
-#: Host model of a plan that names none (``consolidate catalog``).
+#: Host model of a plan that names none: a current two-socket virtualisation server (1 TB RAM
+#: assumed; ``consolidate catalog``).
 DEFAULT_HOST = "hpe-dl380-gen10plus"
+#: The ``format`` choices of :func:`consolidate.read_traces`.
+TRACE_FORMATS = ("auto", "long", "wide", "planetlab", "bitbrains")
 HYPERVISORS = ("none", "xen", "kvm", "esxi", "hyperv")
 #: What picks a mix of host models (consolidate.solvers.mix).
 OBJECTIVES = ("hosts", "cost", "energy")
@@ -303,7 +306,7 @@ BUSINESS = (
 
 #: How traces are read (consolidate.read_traces).
 READ = (
-    Option("format", "auto", "input format", metavar="FORMAT"),
+    Option("format", "auto", "input format", choices=TRACE_FORMATS),
     Option("inventory", None, "source servers: server_id,cores,threads,ghz,ram_gb[,perf,model,power_idle_w,power_max_w]",
            metavar="INV.csv"),
     Option("columns", None, "column names of the file, e.g. timestamp=Time,server_id=Host,cpu_pct=CPU", metavar="MAP"),

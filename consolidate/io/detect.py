@@ -7,6 +7,7 @@ import zlib
 from pathlib import Path
 
 from consolidate.errors import InputError
+from consolidate.options import TRACE_FORMATS
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -16,8 +17,7 @@ HEAD_BYTES = 1 << 16
 NOTE_SUFFIXES = (".md", ".rst")
 NOTE_STEMS = ("readme", "provenance", "license")
 
-#: The ``format`` choices of :func:`consolidate.io.read_traces`.
-FORMATS = ("auto", "long", "wide", "planetlab", "bitbrains")
+FORMATS = TRACE_FORMATS
 
 BITBRAINS_MARK = "cpu usage [mhz]"
 

@@ -25,22 +25,23 @@ References
 
 from __future__ import annotations
 
+import csv
 import difflib
 import io
+import math
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 from importlib import resources
 
 import numpy as np
-import pandas as pd
 
 from consolidate.errors import InputError
 from consolidate.models.constants import SOURCE_DEFAULT_MODEL
 from consolidate.models.hardware import DEFAULT_SMT_GAIN, POWER_POINTS, HostModel, host_cpu_ghz
-from consolidate.models.trace import Inventory
+if TYPE_CHECKING:
+    from consolidate.models.trace import Inventory
 
-#: The default target host: a current two-socket virtualisation server (1 TB RAM assumed).
-DEFAULT_HOST = "hpe-dl380-gen10plus"
 
 CURVE_COLUMNS = tuple(f"p{10 * i}" for i in range(POWER_POINTS))
 COLUMNS = (
@@ -50,21 +51,36 @@ COLUMNS = (
 NOTE_KEYS = ("label", "cpu", "year", "role", "uarch", "spec_result", "notes")
 
 
+_TEXT_COLUMNS = ("name", "label", "cpu", "role", "uarch", "spec_result", "source", "notes")
+_INT_COLUMNS = ("year", "sockets", "cores", "threads")
+
+
 @cache
-def _catalog_table() -> pd.DataFrame:
+def _catalog_table() -> tuple[dict, ...]:
+    """hosts.csv's rows, typed (read with the csv module: ``consolidate catalog`` needs no pandas)."""
     text = resources.files("consolidate.models").joinpath("hosts.csv").read_text(encoding="utf-8")
-    table = pd.read_csv(io.StringIO(text), dtype={"name": str, "label": str, "cpu": str, "spec_result": str})
-    missing = [c for c in COLUMNS if c not in table.columns]
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
     if missing:
         raise ValueError(f"hosts.csv lacks column(s) {', '.join(missing)}")
-    if table["name"].str.lower().duplicated().any():
+    rows = []
+    for raw in reader:
+        row = {}
+        for column in COLUMNS:
+            value = raw[column]
+            row[column] = value if column in _TEXT_COLUMNS else int(value) if column in _INT_COLUMNS else (
+                float(value) if value.strip() else math.nan)
+        rows.append(row)
+    names = [r["name"].lower() for r in rows]
+    if len(set(names)) < len(names):
         raise ValueError("hosts.csv: model names must be unique")
-    curves = table[list(CURVE_COLUMNS)].to_numpy(dtype=np.float64)
-    if (np.diff(curves, axis=1) < 0).any() or (curves <= 0).any():
-        raise ValueError("hosts.csv: every power curve must be positive and non-decreasing")
-    if (table["threads"] < table["cores"]).any():
-        raise ValueError("hosts.csv: threads must be at least cores")
-    return table
+    for r in rows:
+        curve = [r[c] for c in CURVE_COLUMNS]
+        if any(b < a for a, b in zip(curve, curve[1:])) or min(curve) <= 0:
+            raise ValueError("hosts.csv: every power curve must be positive and non-decreasing")
+        if r["threads"] < r["cores"]:
+            raise ValueError("hosts.csv: threads must be at least cores")
+    return tuple(rows)
 
 
 @cache
@@ -85,7 +101,7 @@ def _models() -> tuple[HostModel, ...]:
             source=row["source"],
             notes={key: str(row[key]) for key in NOTE_KEYS},
         )
-        for row in table.to_dict("records")
+        for row in table
     )
 
 
@@ -170,7 +186,7 @@ def source_power_curves(inventory: Inventory) -> tuple[np.ndarray, np.ndarray]:
     curves = np.tile(np.asarray(default.power_curve_w, dtype=np.float64), (n, 1))
     origin = np.full(n, f"default {default.name}", dtype=object)
     models = np.asarray(inventory.model, dtype=object)
-    for text in pd.unique(models[pd.notna(models)]):
+    for text in dict.fromkeys(m for m in models if isinstance(m, str)):
         model = find_model(str(text))
         if model is not None:
             rows = models == text
@@ -185,22 +201,29 @@ def source_power_curves(inventory: Inventory) -> tuple[np.ndarray, np.ndarray]:
     return curves, origin
 
 
-def catalog_frame(details: bool = False) -> pd.DataFrame:
-    """The catalogue as a table for ``consolidate catalog``.
+def catalog_rows(details: bool = False) -> list[dict]:
+    """The catalogue as rows for ``consolidate catalog``.
 
     One row per model with its CPU, effective capacity (``capacity_ghz`` at the default SMT gain,
     no hypervisor), RAM, idle and full-load watts, assumed price and SPEC result (the id without
     its ``power_ssj2008-`` prefix, or ``unverified``). ``details`` adds the label, the whole curve
     (``p0`` ... ``p100``), the sources and what each row assumes.
     """
-    table = _catalog_table()
-    frame = table[["name", "cpu", "role", "year", "cores", "threads", "ghz", "perf", "ram_gb"]].copy()
-    frame["capacity_ghz"] = [round(host_cpu_ghz(m, DEFAULT_SMT_GAIN), 1) for m in _models()]
-    frame["idle_w"] = table["p0"]
-    frame["max_w"] = table["p100"]
-    frame["price_usd"] = table["price_usd"]
-    frame["spec_result"] = table["spec_result"].str.removeprefix("power_ssj2008-")
-    if details:
-        extra = ["label", "sockets", "rack_units", "uarch", *CURVE_COLUMNS, "source", "notes"]
-        frame = pd.concat([frame, table[extra]], axis=1)
-    return frame.reset_index(drop=True)
+    out = []
+    for row, model in zip(_catalog_table(), _models()):
+        entry = {k: row[k] for k in ("name", "cpu", "role", "year", "cores", "threads", "ghz", "perf", "ram_gb")}
+        entry.update({
+            "capacity_ghz": round(host_cpu_ghz(model, DEFAULT_SMT_GAIN), 1), "idle_w": row["p0"], "max_w": row["p100"],
+            "price_usd": row["price_usd"], "spec_result": row["spec_result"].removeprefix("power_ssj2008-"),
+        })
+        if details:
+            entry.update({k: row[k] for k in ("label", "sockets", "rack_units", "uarch", *CURVE_COLUMNS, "source", "notes")})
+        out.append(entry)
+    return out
+
+
+def catalog_frame(details: bool = False):
+    """:func:`catalog_rows` as a pandas DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(catalog_rows(details))

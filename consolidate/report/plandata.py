@@ -70,30 +70,29 @@ def histogram_pct(values_pct: np.ndarray, bin_pct: float = UTIL_BIN_PCT) -> list
     return [int(c) for c in counts] + [int(above.sum())]
 
 
-def utilisation(cpu_pct_before: np.ndarray, host_load_pct: np.ndarray, cpu_target: float) -> dict:
+def utilisation(cpu_pct_before: np.ndarray, host_load_pct: np.ndarray, cpu_target: float, after: dict) -> dict:
     """summary.json's ``utilisation``: CPU utilisation before (per server-interval) and after
     (per host-interval), as histograms and percentiles, in %.
+
+    ``after`` holds the replay's own ``after_p95_pct``, ``after_peak_pct`` and
+    ``after_median_host_peak_pct``, so that the report quotes the replay's figures, not copies.
     """
     before = np.asarray(cpu_pct_before)
-    after = np.asarray(host_load_pct)
-
-    def stats(values: np.ndarray, prefix: str, machine: str) -> dict:
-        if values.size == 0:
-            return {f"{prefix}_p95_pct": 0.0, f"{prefix}_peak_pct": 0.0, f"{prefix}_median_{machine}_peak_pct": 0.0}
-        return {
-            f"{prefix}_p95_pct": float(np.nanpercentile(values, 95)),
-            f"{prefix}_peak_pct": float(np.nanmax(values)),
-            f"{prefix}_median_{machine}_peak_pct": float(np.median(np.nanmax(values, axis=1))),
+    stats_before = {"before_p95_pct": 0.0, "before_peak_pct": 0.0, "before_median_server_peak_pct": 0.0}
+    if before.size:
+        stats_before = {
+            "before_p95_pct": float(np.nanpercentile(before, 95)),
+            "before_peak_pct": float(np.nanmax(before)),
+            "before_median_server_peak_pct": float(np.median(np.nanmax(before, axis=1))),
         }
-
     return {
         "bin_pct": UTIL_BIN_PCT,
         "before_counts": histogram_pct(before),
-        "after_counts": histogram_pct(after),
+        "after_counts": histogram_pct(host_load_pct),
         "before_what": "server-intervals: CPU busy, % of the server's logical CPUs",
         "after_what": "host-intervals: CPU load, % of the host's full capacity (after hypervisor overhead)",
-        **stats(before, "before", "server"),
-        **stats(after, "after", "host"),
+        **stats_before,
+        **after,
         "cpu_target_pct": 100.0 * cpu_target,
     }
 
@@ -116,10 +115,18 @@ def hosts_text(summary: dict) -> str:
 
 def report_facts(plan) -> dict:
     """The report's figures of ``plan`` (a :class:`~consolidate.planner.Plan`) that do not depend on the business case."""
-    load_pct = (100.0 * plan.replay.cpu_util).astype(np.float32)
+    rep = plan.replay
+    load_pct = (100.0 * rep.cpu_util).astype(np.float32)
     counts = plan.model_counts()
+    figures = plan.summary["replay"]
+    peaks_pct = 100.0 * rep.stats.peak_ghz / rep.cpu_capacity_ghz
+    after = {
+        "after_p95_pct": figures["cpu_util_p95_pct"],
+        "after_peak_pct": figures["cpu_util_peak_pct"],
+        "after_median_host_peak_pct": float(np.median(peaks_pct)) if peaks_pct.size else 0.0,
+    }
     return {
-        "utilisation": utilisation(plan.traces.cpu_pct, load_pct, plan.settings.cpu_target),
+        "utilisation": utilisation(plan.traces.cpu_pct, load_pct, plan.settings.cpu_target, after),
         "estate": estate_facts(
             plan.traces.inventory, plan.settings.host_model, plan.hosts_after,
             [(m, counts[m.name]) for m in plan.settings.models if counts.get(m.name, 0)],

@@ -5,13 +5,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from consolidate.report.business import payback_text
-from consolidate.report.plandata import host_text
 
 
 def _console() -> Console:
@@ -52,6 +49,9 @@ def _before_after(summary: dict) -> Table:
 
 def print_summary(summary: dict, out_dir: Path) -> None:
     """The plan's headline figures and where its files are."""
+    from consolidate.report.business import payback_text
+    from consolidate.report.plandata import host_text
+
     s, a, solver = summary, summary["assumptions"], summary["solver"]
     console = _console()
     console.print(_before_after(s))
@@ -130,11 +130,12 @@ def print_simulation(figures: dict) -> None:
     _console().print(_table("Replay", rows))
 
 
-def print_frame(frame: pd.DataFrame, title: str) -> None:
-    """A data frame as a terminal table."""
+def print_rows(rows: list[dict], title: str) -> None:
+    """Rows of equal keys as a terminal table (numbers right-aligned)."""
     table = Table(title=title, title_justify="left")
-    for column in frame.columns:
-        table.add_column(str(column), justify="right" if pd.api.types.is_numeric_dtype(frame[column]) else "left")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(f"{v:g}" if isinstance(v, float) else str(v) for v in row))
+    for column in rows[0] if rows else ():
+        numeric = all(isinstance(r[column], (int, float)) for r in rows)
+        table.add_column(str(column), justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*(f"{v:g}" if isinstance(v, float) else str(v) for v in row.values()))
     _console().print(table)

@@ -3,8 +3,8 @@ import pytest
 
 from consolidate.errors import InputError
 from consolidate.models import catalog, constants
+from consolidate.options import DEFAULT_HOST
 from consolidate.models.catalog import (
-    DEFAULT_HOST,
     catalog_frame,
     find_model,
     get_host,
