@@ -36,12 +36,13 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from baselines import naive_bin_packing
 from results import write_section
 import ortools
 
 from consolidate.models.hardware import cpu_demand_ghz
 from consolidate.samples import generate_estate
-from consolidate.solvers import cpsat, solve
+from consolidate.solvers import solve
 from consolidate.solvers.feasibility import effective_caps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,7 +126,7 @@ def run_estate(name: str, demand_ghz, mem_gb, cpu_cap, mem_cap, time_limit_s: fl
     else:
         t0 = time.perf_counter()
         cap, mcap = effective_caps(cpu_cap, mem_cap)
-        plan = cpsat.naive_bin_packing(cpu32, mem_gb, max_hosts, cap, mcap, time_limit_s=time_limit_s)
+        plan = naive_bin_packing(cpu32, mem_gb, max_hosts, cap, mcap, time_limit_s=time_limit_s)
         seconds = time.perf_counter() - t0
         if plan is None:
             rows.append(dict(estate=name, method="naive CP-SAT", hosts=-1, ratio=float("nan"), seconds=seconds,

@@ -29,31 +29,6 @@ from consolidate.models.hardware import POWER_POINTS, busy_cores
 SEGMENTS = POWER_POINTS - 1  # ten 10 % steps between the 11 points
 
 
-def power_w(curve_w: np.ndarray, util: np.ndarray) -> np.ndarray:
-    """Power drawn at load ``util`` on an 11-point curve, W, ref [2].
-
-    Parameters
-    ----------
-    curve_w : (11,) one curve for every value of ``util``, or (n, 11) one curve per row of ``util``.
-    util : load as a fraction of full throughput, clipped to [0, 1]; with an (n, 11) curve its
-        first axis has n entries (shape (n,) or (n, steps)).
-
-    Returns
-    -------
-    float64 watts, shaped like ``util``.
-    """
-    curve_w = np.asarray(curve_w, dtype=np.float64)
-    x = np.clip(np.asarray(util, dtype=np.float64), 0.0, 1.0) * SEGMENTS
-    seg = np.minimum(x.astype(np.int64), SEGMENTS - 1)
-    frac = x - seg
-    if curve_w.ndim == 1:
-        lo, hi = curve_w[seg], curve_w[seg + 1]
-    else:
-        rows = np.arange(curve_w.shape[0]).reshape((-1,) + (1,) * (x.ndim - 1))
-        lo, hi = curve_w[rows, seg], curve_w[rows, seg + 1]
-    return lo + frac * (hi - lo)
-
-
 @njit(cache=True)
 def energy_wh_kernel(curves_w: np.ndarray, util: np.ndarray, interval_s: float) -> np.ndarray:
     """Energy of each machine over the series, Wh: float64 (n,).

@@ -91,12 +91,6 @@ def test_cpsat_finds_a_plan_with_constraint_generation():
     assert outcome.steps.size < 40  # only the binding steps were modelled
 
 
-def test_naive_cpsat_model_packs_a_tiny_estate():
-    cpu, mem = day_night_estate(2)
-    plan = cpsat.naive_bin_packing(cpu, mem, 4, 1.0, 10.0, time_limit_s=10.0)
-    assert plan is not None and len(set(plan.tolist())) == 2
-
-
 def test_lower_bounds():
     cpu = np.array([[0.6, 0.0], [0.0, 0.6], [0.3, 0.3]], dtype=np.float32)
     assert bounds.cpu_bound(cpu, 1.0) == 1  # 0.9 at either step
