@@ -12,7 +12,6 @@ the CLI and a notebook user get the same :class:`Plan`. Each stage lives in a mo
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,15 +20,16 @@ import pandas as pd
 
 from consolidate import figures
 from consolidate.estate import VMs, estate_vms
+from consolidate.holdout import split_holdout
 from consolidate.models import hypervisor
 from consolidate.models.fleet import Fleet, HostCapacity, host_capacity
 from consolidate.models.hardware import HostModel
 from consolidate.models.sizing import Demand, size_cpu
 from consolidate.models.trace import TraceSet
-from consolidate.holdout import split_holdout
 from consolidate.report.views import PlanViews
 from consolidate.settings import Settings, make_settings
 from consolidate.simulate import Replay, replay
+from consolidate.solvers import clock
 from consolidate.solvers.budget import Budget
 from consolidate.solvers.constraints import check_servers
 from consolidate.solvers.pipeline import SolveResult
@@ -44,8 +44,8 @@ class Plan(PlanViews):
     held-out part, or None; ``vms``: every server as a VM; ``packed``: (servers,) bool, the
     servers the plan places (all but retired idle ones); ``sized``: the packed VMs as the packer
     saw them; ``solution``: the packing; ``assignment``: (servers,) host index, -1 unplaced;
-    ``replay``: the plan replayed on ``traces``; ``compile_s``: seconds spent compiling kernels
-    before the search started.
+    ``replay``: the plan replayed on ``traces``; ``compile_s``: seconds numba spent compiling
+    (or loading) kernels while the plan was made, which the search's time limit does not count.
     """
 
     traces: TraceSet
@@ -134,15 +134,10 @@ def plan(traces: TraceSet, settings: Settings | None = None, **options) -> Plan:
     )
     problem = Problem(sized, workload, [traces.server_ids[i] for i in np.flatnonzero(packed)],
                       traces.inventory.threads[packed], capacities(settings))
-    compile_s = _compile()
+    compiled_before_s = clock.compile_s()
     solution = solve_plan(problem, settings, Budget(settings.seed, settings.time_limit_s))
     assignment = np.full(traces.n_servers, -1, dtype=np.int64)
     assignment[packed] = solution.result.assignment
-    return Plan(traces, settings, vms, packed, sized, solution, assignment,
-                replay(vms.workload, assignment, solution.fleet), held_out, compile_s)
-
-
-def _compile() -> float:
-    """Compile (or load from numba's cache) every kernel a plan runs, before the search's clock starts."""
-    started = time.perf_counter()
-    return time.perf_counter() - started
+    rep = replay(vms.workload, assignment, solution.fleet)
+    return Plan(traces, settings, vms, packed, sized, solution, assignment, rep, held_out,
+                clock.compile_s() - compiled_before_s)

@@ -23,3 +23,21 @@ def workdir(tmp_path_factory) -> Path:
 def test_plan_matches_golden_placement(case, workdir):
     expected = (cases.GOLDEN / f"{case}.csv").read_bytes()
     assert cases.placement_bytes(case, workdir) == expected
+
+
+@pytest.mark.slow
+def test_a_cold_numba_cache_gives_the_same_plan(tmp_path):
+    """The plan does not depend on whether the kernels were compiled in this run or loaded."""
+    import os
+    import subprocess
+    import sys
+
+    case = "sample-default"
+    out = tmp_path / case
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "empty-numba-cache")}
+    code = (
+        "import sys; from consolidate.cli import main; "
+        f"sys.exit(main({cases.plan_args(case, out)!r}))"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    assert (out / "placement.csv").read_bytes() == (cases.GOLDEN / f"{case}.csv").read_bytes()

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
+
+from consolidate.solvers import clock
 
 
 @dataclass(frozen=True)
 class Budget:
-    """``seed`` of every randomised search; ``time_limit_s`` the wall-clock cap, counted from
-    ``started`` (when the search starts: after the kernels are compiled, so that compilation never
-    eats the search's time)."""
+    """``seed`` of every randomised search; ``time_limit_s`` the wall-clock cap, counted on the
+    search's clock (:mod:`consolidate.solvers.clock`: compilation never eats it) from ``started``."""
 
     seed: int
     time_limit_s: float
-    started: float = field(default_factory=time.perf_counter)
+    started: float = field(default_factory=clock.now)
 
     def elapsed_s(self) -> float:
-        return time.perf_counter() - self.started
+        return clock.now() - self.started
 
     def remaining_s(self) -> float:
         return self.time_limit_s - self.elapsed_s()
-
-    def timed_out(self) -> bool:
-        return self.remaining_s() <= 0.0

@@ -25,12 +25,12 @@ References
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
 
+from consolidate.solvers import clock
 from consolidate.solvers.feasibility import violations
 
 #: Integer units per host capacity in the CP-SAT models.
@@ -168,7 +168,7 @@ def pack_exact(
     -------
     PackOutcome.
     """
-    start = time.perf_counter()
+    start = clock.now()
     real_cpu_cap = cpu_cap if real_cpu_cap is None else real_cpu_cap
     real_mem_cap = mem_cap if real_mem_cap is None else real_mem_cap
     size = cpu_ghz.max(axis=1).astype(np.float64) / cpu_cap + mem_gb / mem_cap
@@ -177,7 +177,7 @@ def pack_exact(
     spent = 0.0
     relaxed = prove
     while True:
-        left_s = time_limit_s - (time.perf_counter() - start)
+        left_s = time_limit_s - (clock.now() - start)
         if deterministic_time - spent <= 0 or left_s <= 0:
             return PackOutcome("unknown", None, steps, spent)
         caps = (real_cpu_cap, real_mem_cap) if relaxed else (cpu_cap, mem_cap)

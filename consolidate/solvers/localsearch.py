@@ -29,10 +29,10 @@ References
 
 from __future__ import annotations
 
-import time
-
 import numba as nb
 import numpy as np
+
+from consolidate.solvers import clock
 
 #: Random swaps tried per VM of the chosen host in each iteration.
 SWAPS_PER_VM = 4
@@ -205,7 +205,7 @@ def _grow_columns(a, n_cols):
 @nb.njit(cache=True)
 def _now():
     with nb.objmode(now="float64"):
-        now = time.perf_counter()
+        now = clock.now()
     return now
 
 
@@ -225,7 +225,7 @@ def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap,
     seed : seed of the random choices.
     max_work : budget in step evaluations (VM-host pairs tried x (checked steps +
         ``EVAL_OVERHEAD``)), a machine-independent measure of the search's effort.
-    deadline : ``time.perf_counter()`` value after which the search stops (safety cap).
+    deadline : :func:`consolidate.solvers.clock.now` value after which the search stops (safety cap).
 
     Returns
     -------

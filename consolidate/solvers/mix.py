@@ -24,7 +24,6 @@ hosts with the largest CPU and the largest memory of all the models.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,9 +31,10 @@ import numpy as np
 from consolidate.errors import InputError
 from consolidate.models import power
 from consolidate.models.fleet import HostCapacity
+from consolidate.options import OBJECTIVES
+from consolidate.solvers import clock
 from consolidate.solvers.bounds import lower_bounds
 from consolidate.solvers.feasibility import effective_caps, host_loads
-from consolidate.options import OBJECTIVES
 from consolidate.solvers.pipeline import solve
 
 #: Hosts of a single-model plan (the emptiest) that step 2 re-packs on other models.
@@ -142,7 +142,7 @@ def solve_mix(
     ``interval_s`` is the length of one step of ``cpu_ghz`` (for the energy objective); the
     time limit is shared between the solver runs.
     """
-    started = time.perf_counter()
+    started = clock.now()
     _check(options, objective)
     cpu = np.ascontiguousarray(np.asarray(cpu_ghz, dtype=np.float32).reshape(len(mem_gb), -1))
     mem = np.asarray(mem_gb, dtype=np.float64)
@@ -210,4 +210,4 @@ def solve_mix(
     renumber = np.empty_like(order)
     renumber[order] = np.arange(order.size)
     assignment = np.where(assignment >= 0, renumber[np.maximum(assignment, 0)], -1)
-    return MixResult(assignment, host_model[order], objective, float(value), int(bound), rows, time.perf_counter() - started)
+    return MixResult(assignment, host_model[order], objective, float(value), int(bound), rows, clock.now() - started)

@@ -13,16 +13,20 @@ is over. Every returned plan has been checked on every step of the full series.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from consolidate.errors import InputError
-from consolidate.solvers import cpsat, heuristics, localsearch
+from consolidate.solvers import clock, cpsat, heuristics, localsearch
 from consolidate.solvers.bounds import lower_bounds
-from consolidate.solvers.feasibility import REL_MARGIN, effective_caps, host_loads, violations
+from consolidate.solvers.feasibility import (
+    REL_MARGIN,
+    effective_caps,
+    host_loads,
+    violations,
+)
 
 #: Steps of highest total demand the local search starts from.
 INITIAL_STEPS = 64
@@ -159,7 +163,7 @@ def fixed_count_search(
     """Local search for a plan on ``n_hosts`` hosts, feasible on the full series.
 
     ``start`` is a warm start (host indices below ``n_hosts``; VMs at -1, or all of them when
-    None, are inserted first); ``deadline`` a ``time.perf_counter()`` value; ``steps`` the
+    None, are inserted first); ``deadline`` a ``clock.now()`` value; ``steps`` the
     steps to check from the start (default: those of highest total demand, plus each warm-start
     host's peak step).
     """
@@ -239,7 +243,7 @@ def climb(
     """
     log = [] if log is None else log
     step = _extra_hosts_estimate(cpu_ghz, mem_gb, failed.last, failed_hosts, cpu_cap, mem_cap)
-    while failed_hosts + step < upper and time.perf_counter() < deadline:
+    while failed_hosts + step < upper and clock.now() < deadline:
         target = failed_hosts + step
         attempt = fixed_count_search(
             cpu_ghz, mem_gb, target, cpu_cap, mem_cap, seed=seed, start=failed.last, max_work=max_work,
@@ -292,12 +296,12 @@ def descend(
             best = result.plan
         return result.plan is not None
 
-    while _n_hosts(best) - floor > 1 and time.perf_counter() < deadline:
+    while _n_hosts(best) - floor > 1 and clock.now() < deadline:
         target = (_n_hosts(best) + floor) // 2
         if not attempt(target, seed):
             floor = target
     for retry in range(1, retries + 1):
-        if _n_hosts(best) - 1 <= lower_bound or time.perf_counter() >= deadline:
+        if _n_hosts(best) - 1 <= lower_bound or clock.now() >= deadline:
             break
         attempt(_n_hosts(best) - 1, seed + retry)
     return best
@@ -322,7 +326,7 @@ def exact_search(
     """
     best = plan
     for n_hosts in range(lower_bound, _n_hosts(plan)):
-        left_s = deadline - time.perf_counter()
+        left_s = deadline - clock.now()
         if left_s <= 0 or deterministic_time <= 0:
             break
         outcome = cpsat.pack_exact(
@@ -362,7 +366,7 @@ def repack_groups(
     search stops at the first failure, at ``floor`` hosts, or when the budget is spent.
     """
     best = plan
-    while _n_hosts(best) > floor and deterministic_time > 0 and time.perf_counter() < deadline:
+    while _n_hosts(best) > floor and deterministic_time > 0 and clock.now() < deadline:
         n_hosts = _n_hosts(best)
         load_ghz, load_gb = host_loads(cpu_ghz, mem_gb, best, n_hosts)
         fill = load_ghz.mean(axis=1) / cpu_cap + load_gb / mem_cap
@@ -380,7 +384,7 @@ def repack_groups(
             break
         outcome = cpsat.pack_exact(
             np.ascontiguousarray(cpu_ghz[vms]), mem_gb[vms], len(group) - 1, cpu_cap, mem_cap, hint=best[vms], seed=seed,
-            deterministic_time=deterministic_time, time_limit_s=deadline - time.perf_counter(), prove=False,
+            deterministic_time=deterministic_time, time_limit_s=deadline - clock.now(), prove=False,
         )
         deterministic_time -= outcome.deterministic_time
         log.append(f"cp-sat-repack@{n_hosts - 1}:{outcome.status}")
@@ -436,7 +440,7 @@ def solve(
     SolveResult, with every host within capacity at every step of ``cpu_ghz``. Its
     ``bound_resource`` is ``"cp-sat"`` when CP-SAT proved the bound.
     """
-    start = time.perf_counter()
+    start = clock.now()
     deadline = start + time_limit_s
     if method not in METHODS:
         raise InputError(f"unknown solver method {method!r}; use one of {', '.join(METHODS)}")
@@ -456,7 +460,7 @@ def solve(
     best = None
 
     def open_gap() -> bool:
-        return _n_hosts(best) > lower_bound and time.perf_counter() < deadline
+        return _n_hosts(best) > lower_bound and clock.now() < deadline
 
     def run(name: str, packer: Packer) -> None:
         nonlocal best
@@ -515,7 +519,7 @@ def _result(assignment_p, placeable, n, lower_bound, resource, methods, start, d
     if n_hosts <= lower_bound:
         stopped_by = "bound"
     else:
-        stopped_by = "time limit" if time.perf_counter() >= deadline else "work budget"
+        stopped_by = "time limit" if clock.now() >= deadline else "work budget"
     return SolveResult(
         assignment=assignment,
         n_hosts=n_hosts,
@@ -524,6 +528,6 @@ def _result(assignment_p, placeable, n, lower_bound, resource, methods, start, d
         status="optimal" if n_hosts == lower_bound else "feasible",
         gap_hosts=n_hosts - int(lower_bound),
         methods=methods,
-        time_s=time.perf_counter() - start,
+        time_s=clock.now() - start,
         stopped_by=stopped_by,
     )

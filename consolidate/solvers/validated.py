@@ -27,7 +27,6 @@ References
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,10 +37,11 @@ from consolidate.models.fleet import Fleet, HostCapacity
 from consolidate.models.workload import Workload
 from consolidate.options import VALIDATED
 from consolidate.simulate import Replay, replay
-from consolidate.solvers.budget import Budget
-from consolidate.solvers.pipeline import SolveResult, solve
+from consolidate.solvers import clock
 from consolidate.solvers.bounds import lower_bounds
+from consolidate.solvers.budget import Budget
 from consolidate.solvers.heuristics import sort_order
+from consolidate.solvers.pipeline import SolveResult, solve
 
 #: Share of the training window held out for validation (the later part), whole days when
 #: the window is at least ``WHOLE_DAYS_FROM`` days long.
@@ -396,7 +396,7 @@ def validated_solve(
     a dict for summary.json: the risk target, the validation windows (steps), the figures of the
     chosen count and, with ``with_frontier``, the ``frontier`` rows.
     """
-    started = time.perf_counter()
+    started = clock.now()
     n_vms, n_steps = workload.cpu_ghz.shape
     interval_s = workload.interval_s
     fitted = solve(
@@ -439,7 +439,7 @@ def validated_solve(
         status="optimal" if n_hosts == bound else "feasible",
         gap_hosts=n_hosts - bound,
         methods=list(fitted.methods) + [f"{VALIDATED}@{n}" for n in sorted(scorer.scores)] + [layout],
-        time_s=time.perf_counter() - started,
+        time_s=clock.now() - started,
         stopped_by=fitted.stopped_by,
     )
     return result, validation

@@ -149,3 +149,21 @@ def test_solve_properties(n_vms, n_steps, seed, hosts_worth, method):
     assert result.status == ("optimal" if result.n_hosts == result.lower_bound else "feasible")
     again = solve(cpu, mem, cpu_cap, mem_cap, seed=seed % 7, method=method, **FAST)
     np.testing.assert_array_equal(again.assignment, result.assignment)
+
+
+@pytest.mark.slow
+def test_the_time_limit_caps_the_search_and_says_so(tmp_path):
+    """A CPU-bound estate the search cannot close in a second: it stops at the limit (within 10 %
+    plus a second), says that the time ran out, and counts compilation apart."""
+    from consolidate.io import read_traces
+    from consolidate.planner import plan
+    from consolidate.samples import write_sample
+
+    traces_csv, inventory_csv = write_sample(tmp_path, servers=800, days=7, seed=2)
+    traces = read_traces(traces_csv, inventory=inventory_csv)
+    p = plan(traces, sizing="timeseries", mem_sizing="used-peak", hypervisor="none", smt_gain=0.0,
+             cpu_target=0.8, mem_target=0.95, time_limit_s=1.0)
+    solver = p.summary["solver"]
+    assert solver["stopped_by"] == "time limit" and solver["status"] == "feasible"
+    assert solver["time_s"] <= 1.1 * 1.0 + 1.0
+    assert solver["compile_s"] >= 0.0

@@ -1,0 +1,28 @@
+"""Build hook: compile the numba kernels into the wheel, so that a fresh install's first plan
+does not spend half a minute compiling them (consolidate/warmup.py). Everything else about the
+package is in pyproject.toml."""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+
+class BuildPyWithKernels(build_py):
+    """``build_py``, then numba's cache of every kernel written next to the built modules."""
+
+    def run(self):
+        super().run()
+        env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+        env["PYTHONPATH"] = os.path.abspath(self.build_lib)
+        with tempfile.TemporaryDirectory() as cwd:
+            done = subprocess.run([sys.executable, "-m", "consolidate.warmup"], env=env, cwd=cwd)
+        if done.returncode:
+            # The package works without the cache: its first plan compiles the kernels instead.
+            self.warn("could not compile the numba kernels; the first plan will compile them")
+
+
+setup(cmdclass={"build_py": BuildPyWithKernels})
