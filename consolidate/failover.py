@@ -24,8 +24,8 @@ import math
 from typing import Sequence
 
 import numpy as np
-from numba import njit
 
+from consolidate.jit import njit
 from consolidate.models.workload import Workload
 from consolidate.simulate import Replay
 
@@ -33,7 +33,7 @@ from consolidate.simulate import Replay
 FAILOVER_CANDIDATES = 32
 
 
-@njit(cache=True)
+@njit
 def failover_kernel(
     cpu_ghz: np.ndarray,
     mem_gb: np.ndarray,

@@ -26,9 +26,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from consolidate.errors import InputError
+from consolidate.jit import njit
 from consolidate.simulate import Replay
 
 #: Monte Carlo draws per quarter.
@@ -40,7 +40,7 @@ REPORTED_QUANTILES = (50, 90)
 
 
 
-@njit(cache=True)
+@njit
 def bootstrap_sum_kernel(per_day: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """For each draw (row of ``draws``, day indices), the sum of ``per_day`` rows over its days.
 

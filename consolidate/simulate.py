@@ -13,9 +13,9 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from consolidate.errors import InputError
+from consolidate.jit import njit
 from consolidate.models.fleet import Fleet
 from consolidate.models.trace import TraceSet
 from consolidate.models.workload import Workload
@@ -24,7 +24,7 @@ from consolidate.models.workload import Workload
 UTIL_PERCENTILES = (50, 95, 99)
 
 
-@njit(cache=True)
+@njit
 def host_load_kernel(demand: np.ndarray, assignment: np.ndarray, n_hosts: int) -> np.ndarray:
     """Sum each VM's series onto its host: float64 (hosts, steps); VMs with host -1 are skipped.
 
@@ -42,7 +42,7 @@ def host_load_kernel(demand: np.ndarray, assignment: np.ndarray, n_hosts: int) -
     return load
 
 
-@njit(cache=True)
+@njit
 def host_stats_kernel(load: np.ndarray, target_ghz: np.ndarray, capacity_ghz: np.ndarray):
     """One pass over a host-load array (hosts, steps), per host.
 

@@ -25,8 +25,8 @@ def compile_all() -> float:
     from consolidate.io import read_traces
     from consolidate.planner import plan
     from consolidate.samples import write_sample
-    from consolidate.solvers.pipeline import fixed_count_search, heuristic_portfolio
     from consolidate.solvers.feasibility import effective_caps
+    from consolidate.solvers.pipeline import fixed_count_search, heuristic_portfolio
 
     before = clock.compile_s()
     with tempfile.TemporaryDirectory() as tmp:

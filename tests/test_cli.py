@@ -10,6 +10,9 @@ import pytest
 
 from consolidate.cli import main
 
+#: End-to-end runs of the tool (deselect with -m "not slow").
+pytestmark = pytest.mark.slow
+
 # A host with no SMT and no hypervisor: demand and capacity reduce to cpu_pct/100 x cores x ghz
 # (x perf, which the sample inventory states) and cores x ghz x cpu_target (DESIGN.md), so the
 # plan can be checked from the raw files.

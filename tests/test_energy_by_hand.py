@@ -6,6 +6,9 @@ import pytest
 
 from consolidate.cli import main
 
+#: End-to-end runs of the tool (deselect with -m "not slow").
+pytestmark = pytest.mark.slow
+
 
 def test_constant_load_linear_models_pue_1(tmp_path):
     # Four 4-core 2.0 GHz servers at a constant 25 %, linear 100-200 W, two days hourly.

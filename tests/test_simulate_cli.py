@@ -8,6 +8,9 @@ import pytest
 
 from consolidate.cli import main
 
+#: End-to-end runs of the tool (deselect with -m "not slow").
+pytestmark = pytest.mark.slow
+
 CORES, GHZ, TARGET = 8, 2.5, 0.8
 PLAIN = ["--hypervisor", "none", "--smt-gain", "0", "--cpu-target", str(TARGET), "--mem-target", "0.95",
          "--host-spec", f"cores={CORES},ghz={GHZ},ram_gb=64,idle_w=100,max_w=300"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from consolidate.errors import InputError
+from consolidate.jit import njit
 
 NS_PER_S = 1_000_000_000
 
@@ -21,7 +21,7 @@ NS_PER_S = 1_000_000_000
 MAX_GRID_CELLS = 2_000_000_000
 
 
-@njit(cache=True)
+@njit
 def median_spacing_ns(codes: np.ndarray, time_ns: np.ndarray, n_rows: int) -> np.ndarray:
     """Median spacing between one server's distinct timestamps, per server (float64 ns).
 
@@ -65,7 +65,7 @@ def median_spacing_ns(codes: np.ndarray, time_ns: np.ndarray, n_rows: int) -> np
     return out
 
 
-@njit(cache=True)
+@njit
 def scatter_max(
     codes: np.ndarray,
     time_ns: np.ndarray,
@@ -97,7 +97,7 @@ def scatter_max(
                 grid[r, c] = v
 
 
-@njit(cache=True)
+@njit
 def fill_rows(grid: np.ndarray, gaps: np.ndarray, late: np.ndarray, early: np.ndarray) -> None:
     """Fill each row's empty (NaN) cells in place, counting per row.
 

@@ -17,7 +17,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from consolidate.errors import InputError
-from consolidate.io.detect import FORMAT_HELP, HEAD_BYTES, head_bytes, head_text, is_parquet
+from consolidate.io.detect import (
+    FORMAT_HELP,
+    HEAD_BYTES,
+    head_bytes,
+    head_text,
+    is_parquet,
+)
 from consolidate.io.timestamps import OFFSET_PATTERN
 
 #: The canonical column names a ``--columns`` mapping may name.

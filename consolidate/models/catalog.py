@@ -31,14 +31,20 @@ import io
 import math
 import re
 from functools import cache
-from typing import TYPE_CHECKING
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from consolidate.errors import InputError
 from consolidate.models.constants import SOURCE_DEFAULT_MODEL
-from consolidate.models.hardware import DEFAULT_SMT_GAIN, POWER_POINTS, HostModel, host_cpu_ghz
+from consolidate.models.hardware import (
+    DEFAULT_SMT_GAIN,
+    POWER_POINTS,
+    HostModel,
+    host_cpu_ghz,
+)
+
 if TYPE_CHECKING:
     from consolidate.models.trace import Inventory
 

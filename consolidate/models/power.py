@@ -21,15 +21,15 @@ References
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from consolidate.jit import njit
 from consolidate.models.constants import HOURS_PER_YEAR
 from consolidate.models.hardware import POWER_POINTS, busy_cores
 
 SEGMENTS = POWER_POINTS - 1  # ten 10 % steps between the 11 points
 
 
-@njit(cache=True)
+@njit
 def energy_wh_kernel(curves_w: np.ndarray, util: np.ndarray, interval_s: float) -> np.ndarray:
     """Energy of each machine over the series, Wh: float64 (n,).
 

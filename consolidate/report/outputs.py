@@ -71,7 +71,9 @@ def write_plan(plan, out_dir: str | os.PathLike, business: BusinessInputs | None
 
 def write_plan_data(data: PlanData, out_dir: str | os.PathLike) -> Path:
     """The plan folder of ``data`` (see :mod:`consolidate.report.plandata`), all or nothing."""
-    from consolidate.report.html import render_report  # matplotlib: only for commands that draw
+    from consolidate.report.html import (
+        render_report,  # matplotlib: only for commands that draw
+    )
 
     return write_files(
         out_dir,

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
+
+from consolidate.jit import njit
 
 # A bound is a ceiling of a float ratio; shave a relative hair so that float noise on an exact
 # integer ratio (e.g. 7.000000000001) cannot raise the bound above the truth.
@@ -73,7 +74,7 @@ def mem_bound(mem_gb: np.ndarray, mem_cap_gb: float) -> int:
     return _ceil_ratio(float(np.sum(mem_gb, dtype=np.float64)), mem_cap_gb)
 
 
-@nb.njit(cache=True)
+@njit
 def _l2_bound_1d(sizes_desc: np.ndarray, cap: float) -> int:
     """Martello–Toth L2 of one dimension; ``sizes_desc`` sorted in decreasing order.
 

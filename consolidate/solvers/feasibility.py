@@ -8,8 +8,9 @@ traces never finds a host above the real capacity.
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
+
+from consolidate.jit import njit
 
 #: Relative safety margin on every capacity the packers use.
 REL_MARGIN = 1e-6
@@ -20,7 +21,7 @@ def effective_caps(cpu_cap_ghz: float, mem_cap_gb: float, rel_margin: float = RE
     return float(cpu_cap_ghz) * (1.0 - rel_margin), float(mem_cap_gb) * (1.0 - rel_margin)
 
 
-@nb.njit(cache=True)
+@njit
 def host_loads(cpu_ghz: np.ndarray, mem_gb: np.ndarray, assignment: np.ndarray, n_hosts: int):
     """CPU load (n_hosts, T) GHz and memory (n_hosts,) GB of each host, float64; -1 is skipped."""
     n, n_steps = cpu_ghz.shape
@@ -36,7 +37,7 @@ def host_loads(cpu_ghz: np.ndarray, mem_gb: np.ndarray, assignment: np.ndarray, 
     return load_ghz, load_gb
 
 
-@nb.njit(cache=True)
+@njit
 def worst_steps(load_ghz: np.ndarray, cpu_cap_ghz: float) -> np.ndarray:
     """Per host, the step of the largest load if it exceeds ``cpu_cap_ghz``, else -1."""
     n_hosts, n_steps = load_ghz.shape

@@ -23,8 +23,9 @@ References
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
+
+from consolidate.jit import njit
 
 SORT_KEYS = ("peak", "sum", "l2")
 
@@ -49,7 +50,7 @@ def sort_order(cpu_ghz: np.ndarray, mem_gb: np.ndarray, cpu_cap_ghz: float, mem_
     return np.argsort(-size, kind="stable").astype(np.int64)
 
 
-@nb.njit(cache=True)
+@njit
 def row_stats(cpu_ghz):
     """Per VM: peak, mean and mean square of the demand (float64), without a float64 copy."""
     n, n_steps = cpu_ghz.shape
@@ -71,7 +72,7 @@ def row_stats(cpu_ghz):
     return peak, mean, mean_sq
 
 
-@nb.njit(cache=True)
+@njit
 def item_peaks(cpu_ghz: np.ndarray):
     """Peak demand (GHz, float64) and its step, per VM."""
     n, n_steps = cpu_ghz.shape
@@ -87,7 +88,7 @@ def item_peaks(cpu_ghz: np.ndarray):
     return peak, arg
 
 
-@nb.njit(cache=True)
+@njit
 def fits(cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg, item_peak, item_arg, cpu_cap, mem_cap):
     """True when VM ``i`` fits on host ``h`` at every step and in memory."""
     if load_gb[h] + mem_gb[i] > mem_cap:
@@ -106,7 +107,7 @@ def fits(cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg, item_pea
     return True
 
 
-@nb.njit(cache=True)
+@njit
 def place(cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg):
     """Add VM ``i`` to host ``h`` and refresh the host's peak."""
     load_gb[h] += mem_gb[i]
@@ -120,7 +121,7 @@ def place(cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg):
     host_peak[h] = best
 
 
-@nb.njit(cache=True)
+@njit
 def _grow(load_ghz, load_gb, host_peak, host_arg):
     """The host arrays with twice the rows, for a packer that opened more hosts than it had."""
     rows, n_steps = load_ghz.shape
@@ -135,7 +136,7 @@ def _grow(load_ghz, load_gb, host_peak, host_arg):
     return new_ghz, new_gb, new_peak, new_arg
 
 
-@nb.njit(cache=True)
+@njit
 def first_fit(cpu_ghz, mem_gb, order, cpu_cap, mem_cap):
     """First-fit: each VM in ``order`` goes on the lowest-numbered host that takes it."""
     n, n_steps = cpu_ghz.shape
@@ -161,7 +162,7 @@ def first_fit(cpu_ghz, mem_gb, order, cpu_cap, mem_cap):
     return assignment
 
 
-@nb.njit(cache=True)
+@njit
 def best_fit(cpu_ghz, mem_gb, order, cpu_cap, mem_cap):
     """Best-fit: each VM goes on the host it leaves fullest (mean CPU + memory, normalised)."""
     n, n_steps = cpu_ghz.shape
@@ -199,7 +200,7 @@ def best_fit(cpu_ghz, mem_gb, order, cpu_cap, mem_cap):
     return assignment
 
 
-@nb.njit(cache=True)
+@njit
 def bin_centric_fit(cpu_ghz, mem_gb, order, cpu_cap, mem_cap, use_l2, window):
     """Bin-centric fit, ref [1]: fill one host at a time, then open the next.
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from consolidate.jit import njit
 from consolidate.solvers import clock
 
 #: Random swaps tried per VM of the chosen host in each iteration.
@@ -46,7 +47,7 @@ EVAL_OVERHEAD = 48
 CLOCK_EVERY = 64
 
 
-@nb.njit(cache=True)
+@njit
 def overflow_of(load_row, weight_row, n_steps, load_gb, weight_gb, cpu_cap, mem_cap):
     """Weighted overflow of one host on its first ``n_steps`` (checked) columns.
 
@@ -64,7 +65,7 @@ def overflow_of(load_row, weight_row, n_steps, load_gb, weight_gb, cpu_cap, mem_
     return s
 
 
-@nb.njit(cache=True)
+@njit
 def peak_on(row, n_steps):
     """Largest of ``row[:n_steps]``."""
     best = -np.inf
@@ -74,7 +75,7 @@ def peak_on(row, n_steps):
     return best
 
 
-@nb.njit(cache=True)
+@njit
 def add_cost(sub_ghz, mem_gb, i, g, load, load_gb, weight, weight_gb, host_peak, item_peak, n_steps, cpu_cap, mem_cap, stop_at):
     """Weighted overflow VM ``i`` adds to host ``g`` on the checked columns.
 
@@ -101,7 +102,7 @@ def add_cost(sub_ghz, mem_gb, i, g, load, load_gb, weight, weight_gb, host_peak,
     return s + acc / cpu_cap
 
 
-@nb.njit(cache=True)
+@njit
 def exchange_over(sub_ghz, mem_gb, out_i, in_j, h, load, load_gb, weight, weight_gb, n_steps, cpu_cap, mem_cap):
     """Weighted overflow of host ``h`` on the checked columns after VM ``out_i`` leaves and ``in_j`` joins.
 
@@ -131,7 +132,7 @@ def exchange_over(sub_ghz, mem_gb, out_i, in_j, h, load, load_gb, weight, weight
     return s
 
 
-@nb.njit(cache=True)
+@njit
 def _refresh(h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_steps, cpu_cap, mem_cap):
     """Recompute host ``h``'s peak, weighted overflow and unweighted overflow on the checked columns."""
     host_peak[h] = peak_on(load[h], n_steps)
@@ -139,7 +140,7 @@ def _refresh(h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_
     raw[h] = overflow_of(load[h], ones, n_steps, load_gb[h], 1.0, cpu_cap, mem_cap)
 
 
-@nb.njit(cache=True)
+@njit
 def _shift(cpu_ghz, sub_ghz, mem_gb, i, src, dst, load_ghz, load, load_gb, n_steps):
     """Move VM ``i``'s demand from host ``src`` to host ``dst`` (-1: nowhere) in every load."""
     for t in range(cpu_ghz.shape[1]):
@@ -158,7 +159,7 @@ def _shift(cpu_ghz, sub_ghz, mem_gb, i, src, dst, load_ghz, load, load_gb, n_ste
         load_gb[dst] += mem_gb[i]
 
 
-@nb.njit(cache=True)
+@njit
 def _relist(i, src, dst, assignment, members, count, slot):
     """Membership lists: VM ``i`` leaves ``src`` (-1: none; its last VM fills the hole), joins ``dst``."""
     if src >= 0:
@@ -172,7 +173,7 @@ def _relist(i, src, dst, assignment, members, count, slot):
     assignment[i] = dst
 
 
-@nb.njit(cache=True)
+@njit
 def _violated_steps(load_ghz, cpu_cap, in_set):
     """Each host's worst step over capacity that is not checked yet (distinct, int64)."""
     n_hosts, n_all = load_ghz.shape
@@ -192,7 +193,7 @@ def _violated_steps(load_ghz, cpu_cap, in_set):
     return found[:n_found]
 
 
-@nb.njit(cache=True)
+@njit
 def _grow_columns(a, n_cols):
     """``a`` with room for at least ``n_cols`` columns (doubling), contents kept."""
     if a.shape[1] >= n_cols:
@@ -202,14 +203,14 @@ def _grow_columns(a, n_cols):
     return out
 
 
-@nb.njit(cache=True)
+@njit
 def _now():
     with nb.objmode(now="float64"):
         now = clock.now()
     return now
 
 
-@nb.njit(cache=True)
+@njit
 def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initial_steps, seed, max_work, deadline):
     """Look for a plan on ``n_hosts`` hosts with no overflow at any step, by tabu search.
 

@@ -30,9 +30,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
 from consolidate.errors import InputError
+from consolidate.jit import njit
 from consolidate.models.fleet import Fleet, HostCapacity
 from consolidate.models.workload import Workload
 from consolidate.options import VALIDATED
@@ -79,7 +79,7 @@ def validation_split(n_steps: int, interval_s: int) -> int:
     return n_steps - held
 
 
-@njit(cache=True)
+@njit
 def spread_kernel(
     cpu_ghz: np.ndarray, mem_gb: np.ndarray, order: np.ndarray, n_hosts: int, mem_cap_gb: float, n_candidates: int
 ) -> np.ndarray:
@@ -285,7 +285,7 @@ def risk_frontier(workload: Workload, capacity: HostCapacity, chosen: int) -> li
     return frontier(search.scorer, search.start, search.bound, chosen, high)
 
 
-@njit(cache=True)
+@njit
 def lower_peak_kernel(
     cpu_ghz: np.ndarray, mem_gb: np.ndarray, assignment: np.ndarray, n_hosts: int, mem_cap_gb: float,
     n_candidates: int, max_moves: int,

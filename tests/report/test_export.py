@@ -14,6 +14,9 @@ from openpyxl import load_workbook
 from consolidate.cli import main
 from consolidate.report.export import NAME_MAX_CHARS, safe_names
 
+#: End-to-end runs of the tool (deselect with -m "not slow").
+pytestmark = pytest.mark.slow
+
 # Server ids a file system or a domain name cannot take as they are; two pairs collide once made safe.
 WEIRD_IDS = ["web/01 prod", "web_01 prod", "../etc/passwd", "DB-01", "db-01", "x" * 100, "naïve-ü", 'a"b#c']
 IDLE_ID = "idle box"

@@ -16,6 +16,9 @@ from hypothesis import given, settings, strategies as st
 from consolidate.cli import main
 from consolidate.report.plandata import REPLAY_FILE, histogram_pct, read_plan_dir
 
+#: End-to-end runs of the tool (deselect with -m "not slow").
+pytestmark = pytest.mark.slow
+
 EMBEDDED_SVG = re.compile(r'<img[^>]+src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
