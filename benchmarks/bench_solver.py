@@ -42,7 +42,7 @@ import ortools
 
 from consolidate.models.hardware import cpu_demand_ghz
 from consolidate.samples import generate_estate
-from consolidate.solvers import solve
+from consolidate.solvers.pipeline import solve
 from consolidate.solvers.feasibility import effective_caps
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,5 +1,4 @@
-"""Packing solvers: lower bounds, numba heuristics, local search and CP-SAT behind ``solve()``."""
-
-from consolidate.solvers.pipeline import SolveResult, solve
-
-__all__ = ["SolveResult", "solve"]
+"""Packing solvers: lower bounds (``bounds``), numba heuristics (``heuristics``), the local search
+(``localsearch``) and CP-SAT (``cpsat``) behind ``pipeline.solve``; the validated sizing
+(``validated``), placement rules (``constraints``), host mixes (``mix``) and the choice between
+them (``strategy``). See ARCHITECTURE.md."""

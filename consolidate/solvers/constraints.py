@@ -446,7 +446,7 @@ def solve_constrained(
     host_cores: int,
     **solve_options,
 ) -> SolveResult:
-    """:func:`consolidate.solvers.solve` under ``constraints`` (N+1 aside): a :class:`SolveResult`.
+    """:func:`consolidate.solvers.pipeline.solve` under ``constraints`` (N+1 aside): a :class:`SolveResult`.
 
     ``server_ids`` and ``vcpus`` (the source servers' threads) are per VM, in the rows of
     ``cpu_ghz``; ``host_cores`` the target host's physical cores; ``solve_options`` go to

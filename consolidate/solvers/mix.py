@@ -7,7 +7,7 @@ host's full CPU capacity).
 
 Method (greedy, by model mixes):
 
-1. every model alone: :func:`consolidate.solvers.solve` packs the VMs on hosts of that model
+1. every model alone: :func:`consolidate.solvers.pipeline.solve` packs the VMs on hosts of that model
    (a model too small for some VM that another model holds is no candidate alone);
 2. from each such plan and for each other model, the emptiest ``k`` hosts (``k = 1 ..
    TAIL_HOSTS``) whose VMs all fit the other model are emptied and their VMs packed on hosts

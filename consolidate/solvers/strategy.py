@@ -3,7 +3,7 @@
 :func:`solve_plan` picks by the settings: a mix of host models (:mod:`~consolidate.solvers.mix`),
 the validated sizing (:mod:`~consolidate.solvers.validated`), placement rules with the N+1
 re-plans (:mod:`~consolidate.solvers.constraints`), or the plain time-series / percentile solve
-(:func:`~consolidate.solvers.solve`). Each returns a :class:`Solution`.
+(:func:`~consolidate.solvers.pipeline.solve`). Each returns a :class:`Solution`.
 """
 
 from __future__ import annotations

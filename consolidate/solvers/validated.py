@@ -370,7 +370,7 @@ def validated_solve(
     """The ``validated`` sizing: the host count chosen by validation, the load spread over it.
 
     The count starts at what the full-resolution series need (the time-series plan of
-    :func:`consolidate.solvers.solve`, at or near the lower bound), so the plan always fits
+    :func:`consolidate.solvers.pipeline.solve`, at or near the lower bound), so the plan always fits
     its training window at the CPU target. It is then raised, up to the larger of that count
     and the peak-sized first-fit count, until a plan spread over the count on the earlier part
     of the window keeps the share of host-intervals over the CPU target on the later part within
@@ -392,7 +392,7 @@ def validated_solve(
     Returns
     -------
     ``(result, validation)``: the plan as a :class:`SolveResult` (VMs that alone exceed a host's
-    plannable CPU or memory stay at -1, as :func:`consolidate.solvers.solve` leaves them), and
+    plannable CPU or memory stay at -1, as :func:`consolidate.solvers.pipeline.solve` leaves them), and
     a dict for summary.json: the risk target, the validation windows (steps), the figures of the
     chosen count and, with ``with_frontier``, the ``frontier`` rows.
     """

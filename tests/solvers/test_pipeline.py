@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from consolidate.errors import InputError
-from consolidate.solvers import SolveResult, bounds, cpsat, solve
+from consolidate.solvers import bounds, cpsat
+from consolidate.solvers.pipeline import SolveResult, solve
 from consolidate.solvers.feasibility import effective_caps
 
 # Small budgets keep each solve well under a second; the invariants do not depend on them.
