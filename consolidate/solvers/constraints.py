@@ -55,6 +55,8 @@ ANTI_AFFINITY_SHARE = 0.75
 #: Largest slack of an additive (count or vCPU) column, as a share of the capacity.
 MAX_SLACK = 1e-3
 _HOST_ID = re.compile(r"^host-(\d+)$")
+#: Largest constraints file read (a rule per server of a very large estate is well under it).
+MAX_RULES_BYTES = 50_000_000
 _RULES = ("anti-affinity", "affinity", "pin")
 
 
@@ -151,12 +153,20 @@ class Constraints:
 def read_constraints(path: str | Path) -> Constraints:
     """Groups and pins from a YAML or CSV file (format in the module docstring)."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give the constraints as one YAML or CSV file (see README, Constraints)")
     if not path.is_file():
         raise InputError(f"{path}: no such constraints file; give a YAML or CSV file (see README, Constraints)")
-    if path.suffix.lower() in (".yaml", ".yml"):
-        groups, pins = _read_yaml(path)
-    else:
-        groups, pins = _read_csv(path)
+    if path.stat().st_size > MAX_RULES_BYTES:
+        raise InputError(f"{path}: {path.stat().st_size:,} bytes is more than a constraints file needs "
+                         f"(at most {MAX_RULES_BYTES:,}); give one rule per server or group")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except PermissionError:
+        raise InputError(f"{path}: cannot read the constraints file (permission denied); check its permissions") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: byte {exc.start} is not UTF-8; save the constraints file as UTF-8") from None
+    groups, pins = _read_yaml(path, text) if path.suffix.lower() in (".yaml", ".yml") else _read_csv(path, text)
     for g in groups:
         if len(set(g.servers)) < 2:
             raise InputError(f"{path}: {g.label} names fewer than two distinct servers; a group needs at least two")
@@ -181,11 +191,15 @@ def _group(path: Path, rule: str, index: int, entry) -> Group:
     return Group(rule, name, tuple(str(s) for s in servers))
 
 
-def _read_yaml(path: Path) -> tuple[list[Group], list[Pin]]:
+def _read_yaml(path: Path, text: str) -> tuple[list[Group], list[Pin]]:
     import yaml
 
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # An alias repeats a node without writing it again: nested ones expand without bound
+        # (an "alias bomb"), and a list of server ids never needs one.
+        if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise InputError(f"{path}: YAML aliases (*name) are not accepted in a constraints file; write each group out")
+        doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}); see README, Constraints") from None
     if not isinstance(doc, dict):
@@ -205,10 +219,12 @@ def _read_yaml(path: Path) -> tuple[list[Group], list[Pin]]:
     return groups, [Pin(str(s), str(h)) for s, h in pin.items()]
 
 
-def _read_csv(path: Path) -> tuple[list[Group], list[Pin]]:
+def _read_csv(path: Path, text: str) -> tuple[list[Group], list[Pin]]:
+    import io
+
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{path}: not a readable CSV ({exc}); see README, Constraints") from None
     missing = {"rule", "server_id"} - set(frame.columns)
     if missing:

@@ -192,22 +192,26 @@ class Scorer:
         return s["memory_fits"] and s["over_target_pct_validated"] <= risk_pct
 
 
-def smallest_count(scorer: Scorer, low: int, high: int, risk_pct: float) -> int:
+def smallest_count(scorer: Scorer, low: int, high: int, risk_pct: float, budget: Budget) -> int:
     """Smallest host count in ``[low, high]`` that :meth:`Scorer.acceptable` takes; ``high`` when none is.
 
     Galloping from ``low`` (1, 2, 4, ... hosts more), then bisection: the overload falls as
-    hosts are added (not strictly, hence the gallop from the bottom).
+    hosts are added (not strictly, hence the gallop from the bottom). Once ``budget`` has no
+    time left the search stops at the smallest count known to be acceptable (``high`` if none
+    is yet): more hosts, never fewer.
     """
     if low >= high or scorer.acceptable(low, risk_pct):
         return min(low, high)
     bad, step = low, 1
     while True:
         probe = min(low + step, high)
+        if probe < high and budget.remaining_s() <= 0:
+            return high
         if probe == high or scorer.acceptable(probe, risk_pct):
             good = probe
             break
         bad, step = probe, step * 2
-    while good - bad > 1:
+    while good - bad > 1 and budget.remaining_s() > 0:
         middle = (good + bad) // 2
         if scorer.acceptable(middle, risk_pct):
             good = middle
@@ -416,7 +420,7 @@ def validated_solve(
             "the host count is the time-series one"
         )
     else:
-        n_hosts = smallest_count(scorer, fitted.n_hosts, max(search.high, fitted.n_hosts), risk_pct)
+        n_hosts = smallest_count(scorer, fitted.n_hosts, max(search.high, fitted.n_hosts), risk_pct, budget)
         validation.update({
             "within_risk": scorer.acceptable(n_hosts, risk_pct),
             **{k: v for k, v in scorer.score(n_hosts).items() if k != "memory_fits"},
@@ -440,7 +444,7 @@ def validated_solve(
         gap_hosts=n_hosts - bound,
         methods=list(fitted.methods) + [f"{VALIDATED}@{n}" for n in sorted(scorer.scores)] + [layout],
         time_s=clock.now() - started,
-        stopped_by=fitted.stopped_by,
+        stopped_by="time limit" if budget.remaining_s() <= 0 else fitted.stopped_by,
     )
     return result, validation
 

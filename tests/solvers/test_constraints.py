@@ -279,3 +279,16 @@ def test_rules_on_servers_left_out_of_the_plan_drop_out():
     assert [g.servers for g in kept.anti_affinity] == [("b", "c")]
     assert [g.servers for g in kept.affinity] == [("c", "d")]
     assert [p.server for p in kept.pins] == ["b"]
+
+
+def test_hostile_constraints_files_are_one_line_errors(tmp_path):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text('a: &a ["x", "x", "x"]\nb: &b [*a, *a, *a]\nanti_affinity:\n  - *b\n')
+    with pytest.raises(InputError, match="aliases"):
+        read_constraints(bomb)
+    with pytest.raises(InputError, match="is a folder"):
+        read_constraints(tmp_path)
+    latin = tmp_path / "rules.csv"
+    latin.write_bytes(b"rule,group,server_id\nanti-affinity,g,caf\xe9\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_constraints(latin)
