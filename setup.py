@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
@@ -16,6 +17,9 @@ class BuildPyWithKernels(build_py):
 
     def run(self):
         super().run()
+        # A build folder left by an earlier build may hold caches of other sources: start clean.
+        for stale in Path(self.build_lib).glob("consolidate/**/__pycache__/*.nb[ic]"):
+            stale.unlink()
         env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
         env["PYTHONPATH"] = os.path.abspath(self.build_lib)
         with tempfile.TemporaryDirectory() as cwd:

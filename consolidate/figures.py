@@ -19,6 +19,7 @@ from consolidate.growth import growth_what_if
 from consolidate.holdout import window
 from consolidate.models import catalog, constants, hypervisor, power
 from consolidate.models.hardware import HostModel
+from consolidate.options import settings_options
 from consolidate.simulate import Replay, host_load_kernel, replay
 
 if TYPE_CHECKING:
@@ -78,6 +79,8 @@ def _assumptions(p: "Plan") -> dict:
         "host_cpu_capacity_ghz": caps[main].cpu_full_ghz,
         "host_mem_usable_gb": caps[main].mem_usable_gb,
         "source_power_curves": {k: int(v) for k, v in pd.Series(origin).value_counts().items()},
+        "units": {o.name: o.unit for o in settings_options() if o.unit},
+        "option_sources": {o.name: o.source for o in settings_options() if o.source},
         "sources": constants.SOURCES,
     }
 
