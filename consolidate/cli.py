@@ -48,7 +48,7 @@ def add_option(parser, o: opt.Option, default_text: str | None = None) -> None:
         return
     parser.add_argument(
         o.cli_flag, dest=o.name, default=None, type=_text_type(o), choices=o.choices or None,
-        metavar=o.metavar or (None if o.choices else o.name.upper()), help=help_text,
+        metavar=o.cli_metavar, help=help_text,
     )
 
 

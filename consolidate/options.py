@@ -99,7 +99,15 @@ class Option:
 
     def help_text(self, default_text: str | None = None) -> str:
         shown = default_text if default_text is not None else _shown_default(self)
-        return f"{self.help}{f' ({shown})' if shown else ''}".replace("%", "%%")
+        parts = "; ".join(p for p in (self.unit if self.kind in (int, float) else "", shown) if p)
+        return f"{self.help}{f' ({parts})' if parts else ''}".replace("%", "%%")
+
+    @property
+    def cli_metavar(self) -> str | None:
+        """The placeholder ``--help`` shows for the value (None: argparse shows the choices)."""
+        if self.metavar or self.choices:
+            return self.metavar
+        return {float: "NUMBER", int: "N"}.get(self.kind, "TEXT")
 
 
 def _shown_default(option: Option) -> str:
@@ -235,8 +243,9 @@ PLAN = (
     Option("objective", "hosts", "what picks the mix of several --host models: hosts (fewest, then lowest "
            "capital cost), cost (lowest capital cost) or energy (lowest IT energy a year)", choices=OBJECTIVES),
     Option("sizing", VALIDATED, "CPU sizing: validated (the host count that holds on held-out days within "
-           "--risk, load spread), timeseries, peak or pNN such as p95", check=cpu_policy),
-    Option("mem_sizing", "allocated", "memory sizing: allocated, used-peak or used-pNN", check=mem_policy),
+           "--risk, load spread), timeseries, peak or pNN such as p95", check=cpu_policy, metavar="POLICY"),
+    Option("mem_sizing", "allocated", "memory sizing: allocated, used-peak or used-pNN", check=mem_policy,
+           metavar="POLICY"),
     Option("mem_margin", 0.10, "head-room on observed memory use (used-* sizing)", float, "fraction",
            check=between(0.0, hint="give a fraction such as 0.1"), source=_A),
     Option("retire_idle", False, "leave idle servers (retire candidates) out of the plan", bool),
