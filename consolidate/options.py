@@ -60,6 +60,14 @@ class Option:
     flag: str = ""
     metavar: str | None = None
     source: str = ""
+    #: The type of the checked value where ``check`` changes it (a duration in s, a rate, ...).
+    value_type: Any = None
+
+    @property
+    def annotation(self) -> Any:
+        """The type of the option's checked value (``| None`` where it may be left out)."""
+        base = self.value_type or self.kind
+        return base | None if self.default is None else base
 
     @property
     def cli_flag(self) -> str:
@@ -226,7 +234,7 @@ _A = "assumption"
 #: The options of a plan's model: the target hosts and what runs on them.
 MODEL = (
     Option("host", None, "target host model(s) from `consolidate catalog`; several, comma-separated, let "
-           "--objective pick the mix", metavar="NAME[,NAME...]", source=f"default {DEFAULT_HOST}"),
+           "--objective pick the mix", metavar="NAME[,NAME...]", source=f"default {DEFAULT_HOST}", value_type=tuple),
     Option("hypervisor", "xen", "hypervisor overhead profile (host memory reserve, per-VM memory, CPU)",
            choices=HYPERVISORS, source="REFERENCE.md, consolidate/models/hypervisor.py"),
     Option("smt_gain", 0.25, "throughput of an extra hardware thread, share of a core", float, "fraction of a core",
@@ -264,7 +272,8 @@ PLAN = (
 #: Placement rules.
 RULES = (
     Option("constraints", None, "YAML or CSV rules: anti-affinity groups (different hosts), affinity groups (one "
-           "host) and pins (server -> host-001, host-002, ...) (README, Constraints)", metavar="FILE"),
+           "host) and pins (server -> host-001, host-002, ...) (README, Constraints)", metavar="FILE",
+           value_type=object),
     Option("max_vms_per_host", None, "at most N VMs on a host", int, "VMs", check=between(1.0), metavar="N"),
     Option("vcpu_ratio", None, "vCPU:pCPU cap: the source servers' threads on a host (as vCPUs) at most R x its "
            "physical cores", float, "vCPUs per core", check=between(0.0, low_open=True), metavar="R"),
@@ -278,14 +287,14 @@ RISK = (
            "held-out days", float, "%", check=between(0.0, 100.0, high_open=True, hint="e.g. 0.5"), flag="--risk",
            metavar="PCT", source=_A + ": about 7 minutes a day per host above the target"),
     Option("holdout", None, "plan on all but the last DURATION (e.g. 7d, 36h, 2w) and replay that too", unit="s",
-           check=duration_s, metavar="DURATION"),
+           check=duration_s, metavar="DURATION", value_type=float),
     Option("train_until", None, "plan on the traces before DATE (UTC, e.g. 2013-07-15) and replay the rest too",
-           check=utc_time, metavar="DATE"),
+           check=utc_time, metavar="DATE", value_type=object),
     Option("frontier", False, "add the hosts-against-risk table (in-sample and validated overload per host count)", bool),
     Option("growth", None, "growth what-if, e.g. 20%/yr: hosts needed per quarter and probability of overload",
-           unit="fraction a year", check=growth_rate, metavar="RATE"),
+           unit="fraction a year", check=growth_rate, metavar="RATE", value_type=float),
     Option("horizon", "3y", "span of the growth what-if, e.g. 3y, 6q, 18mo", unit="quarters", check=quarters,
-           metavar="SPAN"),
+           metavar="SPAN", value_type=int),
 )
 
 #: The groups whose options make a plan's :class:`~consolidate.settings.Settings`.

@@ -81,7 +81,7 @@ class _SettingsBase:
 
 Settings = make_dataclass(
     "Settings",
-    [(o.name, Any) for o in opt.settings_options()],
+    [(o.name, o.annotation) for o in opt.settings_options()],
     bases=(_SettingsBase,),
     frozen=True,
 )
