@@ -21,7 +21,8 @@ class BuildPyWithKernels(build_py):
         for stale in Path(self.build_lib).glob("consolidate/**/__pycache__/*.nb[ic]"):
             stale.unlink()
         env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
-        env["PYTHONPATH"] = os.path.abspath(self.build_lib)
+        # Keep pip's PYTHONPATH: it is how the isolated build environment finds numba and the rest.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.abspath(self.build_lib), os.environ.get("PYTHONPATH")]))
         with tempfile.TemporaryDirectory() as cwd:
             done = subprocess.run([sys.executable, "-m", "consolidate.warmup"], env=env, cwd=cwd)
         if done.returncode:
