@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Start-up and first run"
 
 
-def timed(cmd: list[str], env: dict | None = None) -> float:
+def timed(cmd: list[str], env: dict | None = None, cwd: Path = ROOT) -> float:
     started = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
     return time.perf_counter() - started
 
 
@@ -95,7 +95,8 @@ def main() -> None:
             empty.append(timed(plan, {**env, "NUMBA_CACHE_DIR": str(work / f"empty-{name[:5]}-{i}")}))
         empty_solver = solver_of(out)
         bare_env = {**env, "NUMBA_CACHE_DIR": str(work / f"bare-{name[:5]}"), "PYTHONPATH": str(bare)}
-        bare_s = timed([python, "-m", "consolidate.cli", *plan[1:]], bare_env)
+        # (not from ROOT: `python -m` would put the source tree, and its cache, first on the path)
+        bare_s = timed([python, "-m", "consolidate.cli", *plan[1:]], bare_env, cwd=work)
         plans.append((name, first_s, first, statistics.median(warm), warm_solver, statistics.median(empty), empty_solver,
                       bare_s, solver_of(out)))
 
