@@ -450,28 +450,75 @@ def write_sample(
 
     The traces are in the canonical long format (``timestamp,server_id,cpu_pct,mem_gb``,
     ISO 8601 UTC timestamps ending in ``Z``), ordered by server, then timestamp; the inventory
-    has the columns of ``INVENTORY_HEADER``. Both files are written under temporary names and
-    renamed at the end, so a failure leaves no half-written file. Arguments are those of
+    has the columns of ``INVENTORY_HEADER``. Both files are written through
+    :func:`consolidate.report.outputs.write_files`: into a staging folder
+    (``out_dir/.consolidate-<pid>-<random>/``) first, then renamed into place one right after the
+    other, so a failure or a kill while the traces are written leaves ``out_dir`` as it was; the
+    staging folder a killed run left is removed by the next write. Arguments are those of
     :func:`generate_estate`; ``out_dir`` is created if missing.
+
+    An estate of more than 1,000,000,000 samples (servers x steps; about 45 bytes of CSV each,
+    so 45 GB), or larger than the free space of ``out_dir``'s disk, is refused before anything is
+    written.
 
     Returns
     -------
     The paths of traces.csv and inventory.csv.
+
+    Raises
+    ------
+    InputError : for unusable arguments, an estate past the size limit, or a folder that cannot be written.
     """
-    estate = _estate(servers, days, seed, interval_s, start)
+    import shutil
+
+    from consolidate.report.outputs import write_files
+
+    max_samples = 1_000_000_000
+    csv_bytes_per_sample = 45
+    grid = _validate(servers, days, seed, interval_s, start)  # before anything is drawn or written
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file; give a folder to write traces.csv and inventory.csv into")
-    out.mkdir(parents=True, exist_ok=True)
-    traces_path, inventory_path = out / "traces.csv", out / "inventory.csv"
-    traces_tmp = out / f".traces.csv.{os.getpid()}.tmp"
-    inventory_tmp = out / f".inventory.csv.{os.getpid()}.tmp"
+    samples = int(servers) * grid.steps
+    per_day = 86400 / grid.interval_s
+    size_text = f"--servers {servers:,} x --days {days:g} x {per_day:g} samples a day = {samples:,} samples"
+    if samples > max_samples:
+        raise InputError(
+            f"{size_text}, about {samples * csv_bytes_per_sample / 1e9:,.0f} GB of CSV: more than the {max_samples:,} "
+            f"samples (about {max_samples * csv_bytes_per_sample / 1e9:,.0f} GB) a sample estate may have; give fewer "
+            "servers or days"
+        )
+    existing = next((p for p in (out, *out.absolute().parents) if p.exists()), None)
     try:
-        _write_traces(traces_tmp, estate)
-        estate.inventory.to_csv(inventory_tmp, index=False, columns=list(INVENTORY_HEADER), lineterminator="\n")
-        os.replace(inventory_tmp, inventory_path)
-        os.replace(traces_tmp, traces_path)
-    finally:
-        traces_tmp.unlink(missing_ok=True)
-        inventory_tmp.unlink(missing_ok=True)
-    return traces_path, inventory_path
+        usage = shutil.disk_usage(existing) if existing is not None else None
+    except OSError:
+        usage = None
+    free = usage.free if usage is not None and usage.total > 0 else None  # /proc and the like have no size
+    needed = samples * csv_bytes_per_sample
+    if free is not None and needed > free:
+        raise InputError(
+            f"{size_text}, about {needed / 1e9:,.1f} GB of CSV, but {existing} has {free / 1e9:,.1f} GB free; "
+            "give fewer servers or days, or another --out"
+        )
+    estate = _estate(servers, days, seed, interval_s, start)
+    # older versions wrote .traces.csv.<pid>.tmp beside the output: remove those their (gone) process left
+    if out.is_dir():
+        for leftover in [*out.glob(".traces.csv.*.tmp"), *out.glob(".inventory.csv.*.tmp")]:
+            pid = leftover.name.split(".")[-2]
+            if pid.isdigit() and int(pid) != os.getpid():
+                try:
+                    os.kill(int(pid), 0)
+                except ProcessLookupError:
+                    leftover.unlink(missing_ok=True)
+                except OSError:
+                    pass
+    write_files(
+        out,
+        {
+            "traces.csv": lambda p: _write_traces(p, estate),
+            "inventory.csv": lambda p: estate.inventory.to_csv(
+                p, index=False, columns=list(INVENTORY_HEADER), lineterminator="\n"
+            ),
+        },
+    )
+    return out / "traces.csv", out / "inventory.csv"

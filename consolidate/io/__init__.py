@@ -13,7 +13,13 @@ import pandas as pd
 
 from consolidate.errors import InputError
 from consolidate.io.bitbrains import read_bitbrains
-from consolidate.io.detect import FORMATS, detect_folder_format, existing
+from consolidate.io.detect import (
+    FORMATS,
+    detect_folder_format,
+    existing,
+    one_line,
+    os_error,
+)
 from consolidate.io.inventory import read_inventory
 from consolidate.io.long import read_long
 from consolidate.io.planetlab import read_planetlab
@@ -64,7 +70,22 @@ def read_traces(
     Returns
     -------
     TraceSet with ``source = "<format>:<path>"``.
+
+    Raises
+    ------
+    InputError, on one line, for anything the tool cannot read as given (an operating-system
+    error reading a file, such as a permission denied, included).
     """
+    try:
+        return _read_traces(path, format=format, inventory=inventory, columns=columns, timezone=timezone,
+                            interval_s=interval_s)
+    except InputError as err:
+        raise InputError(one_line(str(err))) from None
+    except OSError as err:
+        raise os_error(Path(path), err) from None
+
+
+def _read_traces(path, *, format, inventory, columns, timezone, interval_s) -> TraceSet:
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     timezone = check_timezone(timezone)

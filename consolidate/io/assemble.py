@@ -17,6 +17,7 @@ import pandas as pd
 from consolidate.errors import InputError
 from consolidate.io.grid import NS_PER_S, detect_interval_s, grid_shape, to_grid
 from consolidate.io.inventory import align_inventory, name_list, read_inventory
+from consolidate.io.timestamps import duration_text
 from consolidate.models.trace import QualityReport, TraceSet
 
 #: Traces shorter than this cannot show a weekly cycle.
@@ -24,6 +25,18 @@ WEEK_DAYS = 7.0
 
 #: A server whose own samples span less than this share of the grid is mostly filled: warned.
 SHORT_SPAN_SHARE = 0.5
+
+#: The coarsest grid interval: a step longer than a day cannot show the daily peak a plan sizes for.
+MAX_INTERVAL_S = 86400
+
+#: Memory in use above this (64 TiB, more than any one server holds) cannot be real: a missing value.
+MAX_MEM_GB = 65536.0
+
+#: CPU demand above this (10 THz, 2,500 cores at 4 GHz) cannot be real: a missing value.
+MAX_CPU_MHZ = 1e7
+
+#: What each resource's unit allows: the largest real value (None: clipped at 100 %).
+PLAUSIBLE = {("cpu", "mhz"): MAX_CPU_MHZ, ("mem", "gb"): MAX_MEM_GB}
 
 
 @dataclass
@@ -50,6 +63,7 @@ class Samples:
     start_ns: int | None = None
     end_ns: int | None = None
     interval_s: int | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def assemble(
@@ -77,18 +91,22 @@ def assemble(
     all_ids = [samples.server_ids[i] for i in order]
     n_all = len(all_ids)
 
+    warnings: list[str] = list(samples.notes)
     cpu = samples.cpu
     counts["cpu_empty_values"] = int(np.count_nonzero(np.isnan(cpu)))
+    _unreal(cpu, counts, warnings, "cpu", samples.cpu_unit)
     _clip(cpu, counts, "cpu", upper=100.0 if samples.cpu_unit == "pct" else None)
     mem = samples.mem
     if mem is not None:
         counts["mem_empty_values"] = int(np.count_nonzero(np.isnan(mem)))
+        _unreal(mem, counts, warnings, "mem", samples.mem_unit)
         _clip(mem, counts, "mem", upper=100.0 if samples.mem_unit == "pct" else None)
 
     time_ns = samples.time_ns
-    interval_s = _interval(interval_s, samples, codes, n_all)
+    interval_s = _interval(interval_s, samples, codes, n_all, path)
     interval_ns = interval_s * NS_PER_S
     first_ns, last_ns = int(time_ns.min()), int(time_ns.max())
+    _check_span(interval_s, first_ns, last_ns, samples, path)
     start_ns = first_ns - first_ns % interval_ns
     if samples.start_ns is not None:
         start_ns = min(start_ns, samples.start_ns)
@@ -98,7 +116,6 @@ def assemble(
     cpu_grid = to_grid(codes, time_ns, cpu, n_all, start_ns, interval_s, n_steps)
 
     keep = cpu_grid.samples > 0
-    warnings: list[str] = []
     if not keep.any():
         raise InputError(f"{path}: no server has a usable CPU value; check the cpu column")
     dropped = [s for s, k in zip(all_ids, keep) if not k]
@@ -156,7 +173,7 @@ def assemble(
             f"filled from their first or last value (shortest first): {name_list(names)}"
         )
 
-    quality = QualityReport(samples=int(len(samples.codes)), missing_pct=missing_pct, counts=counts, warnings=tuple(warnings))
+    quality = QualityReport(samples=len(samples.codes), missing_pct=missing_pct, counts=counts, warnings=tuple(warnings))
     return TraceSet(
         server_ids=server_ids,
         start=pd.Timestamp(start_ns, unit="ns", tz="UTC"),
@@ -167,6 +184,34 @@ def assemble(
         quality=quality,
         source=f"{fmt}:{path}",
     )
+
+
+def _unreal(values: np.ndarray, counts: dict[str, int], warnings: list[str], resource: str, unit: str | None) -> None:
+    """Values that cannot be real (infinite, or above :data:`PLAUSIBLE`) become missing, in place, counted and warned."""
+    infinite = np.isinf(values)
+    limit = PLAUSIBLE.get((resource, unit))
+    huge = (np.abs(values) > limit) & ~infinite if limit is not None else np.zeros_like(infinite)
+    counts[f"{resource}_infinite_as_missing"] = int(np.count_nonzero(infinite))
+    if limit is not None:
+        counts[f"{resource}_implausible_as_missing"] = int(np.count_nonzero(huge))
+    bad = infinite | huge
+    if bad.any():
+        values[bad] = np.nan
+        label = {"cpu": "CPU", "mem": "memory"}[resource]
+        rule = "infinite" + (f" or above {limit:g} {unit.upper() if unit == 'mhz' else 'GB'}, more than any server has" if limit else "")
+        warnings.append(f"treated {int(bad.sum())} {label} value(s) as missing samples because they cannot be real ({rule})")
+
+
+def _check_span(interval_s: int, first_ns: int, last_ns: int, samples: Samples, path: Path) -> None:
+    """InputError when one grid interval is longer than the traces' whole span (a plan of one step)."""
+    span_ns = last_ns - first_ns
+    if samples.start_ns is not None and samples.end_ns is not None:
+        span_ns = max(span_ns, samples.end_ns - samples.start_ns)
+    if interval_s * NS_PER_S > span_ns:
+        raise InputError(
+            f"{path}: an interval of {interval_s:,} s ({duration_text(interval_s)}) is longer than the traces' span "
+            f"({duration_text(max(span_ns, 0) / NS_PER_S)}); an interval must be shorter than the span; give a smaller --interval"
+        )
 
 
 def _clip(values: np.ndarray, counts: dict[str, int], resource: str, upper: float | None) -> None:
@@ -180,14 +225,25 @@ def _clip(values: np.ndarray, counts: dict[str, int], resource: str, upper: floa
         values[above] = upper
 
 
-def _interval(given: int | None, samples: Samples, codes: np.ndarray, n_rows: int) -> int:
+def _interval(given: int | None, samples: Samples, codes: np.ndarray, n_rows: int, path: Path) -> int:
     if given is not None:
-        if isinstance(given, bool) or int(given) != given or given < 1:
+        if isinstance(given, bool) or not isinstance(given, (int, float, np.integer, np.floating)) or int(given) != given or given < 1:
             raise InputError(f"--interval {given!r}: give the grid spacing as a whole number of seconds, e.g. 300")
+        if given > MAX_INTERVAL_S:
+            raise InputError(
+                f"--interval {int(given):,} s is {given / 86400:,.1f} days; the grid interval is at most {MAX_INTERVAL_S} s "
+                "(1 day), as a coarser step hides the daily peak a plan sizes for; give e.g. 300 or 3600"
+            )
         return int(given)
     if samples.interval_s is not None:
         return samples.interval_s
-    return detect_interval_s(codes, samples.time_ns, n_rows)
+    interval_s = detect_interval_s(codes, samples.time_ns, n_rows)
+    if interval_s > MAX_INTERVAL_S:
+        raise InputError(
+            f"{path}: the samples are {duration_text(interval_s)} apart (median spacing per server), more than "
+            f"the 1-day limit of a grid interval; check the timestamps (a stray date?) or pass --interval SECONDS"
+        )
+    return interval_s
 
 
 def _rows(grid: np.ndarray, keep: np.ndarray) -> np.ndarray:

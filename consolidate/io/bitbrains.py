@@ -7,6 +7,10 @@ Rules (DESIGN.md, "Reading real exports"):
   epoch numbers: :mod:`consolidate.io.timestamps`);
 - CPU demand = ``CPU usage [MHZ]`` as measured, not clipped at the provisioned capacity; a
   negative value becomes 0 (counted as ``cpu_below_0_clipped``);
+- a row with 0 cores and 0 MHz capacity says "no measurement" (the VM switched off, or its
+  monitoring lost): such rows are counted (``bitbrains_no_measurement_rows``) and named in a
+  warning with the servers most affected; with :data:`NO_MEASUREMENT_AS_GAP` they are missing
+  samples (gaps, filled and counted) rather than 0 % CPU;
 - cores and capacity = the largest values in the file, over rows with both above 0; the
   inventory gets ``cores``, ``threads = cores``, ``ghz = capacity_MHz / cores / 1000``;
 - allocated memory = the largest ``Memory capacity provisioned [KB]``; memory in use =
@@ -35,7 +39,8 @@ import pyarrow as pa
 from consolidate.errors import InputError
 from consolidate.io.assemble import Samples, assemble
 from consolidate.io.detect import existing, trace_files
-from consolidate.io.tabular import read_csv_columns, sniff_csv
+from consolidate.io.inventory import name_list
+from consolidate.io.tabular import name_text, read_csv_columns, sniff_csv, table_note
 from consolidate.io.timestamps import to_utc_ns
 from consolidate.models.trace import TraceSet
 
@@ -49,6 +54,12 @@ COLUMNS = (TIME, CORES, CAPACITY_MHZ, USAGE_MHZ, MEM_CAPACITY_KB, MEM_USAGE_KB)
 
 #: The archive's KB are KiB; GB here are GiB.
 KB_PER_GB = 1024**2
+
+#: Whether rows with 0 cores and 0 MHz capacity ("no measurement") are read as gaps (True) or,
+#: as the archive gives them, as samples of 0 MHz and 0 KB (False). Off until the golden
+#: Bitbrains plans are re-decided: on, VM 38 of data/samples/bitbrains/2013-7 (no measured row
+#: at all) is left out, and VM 54 keeps 1 of its 1,504 rows.
+NO_MEASUREMENT_AS_GAP = False
 
 
 def read_bitbrains(
@@ -92,6 +103,20 @@ def bitbrains_samples(folder: Path) -> Samples:
         seen[sid] = f
     parts = [_vm_file(f) for f in files]
     counts: dict[str, int] = {}
+    notes = [p.note for p in parts if p.note]
+    unmeasured = np.array([p.unmeasured for p in parts], dtype=np.int64)
+    rows = np.array([len(p.usage_mhz) for p in parts], dtype=np.int64)
+    counts["bitbrains_no_measurement_rows"] = int(unmeasured.sum())
+    if unmeasured.any():
+        worst = sorted(np.flatnonzero(unmeasured), key=lambda i: (-unmeasured[i] / rows[i], ids[i]))
+        named = [f"{ids[i]} ({unmeasured[i]:,} of {rows[i]:,})" for i in worst]
+        how = ("treated as missing samples (gaps, filled and counted)" if NO_MEASUREMENT_AS_GAP
+               else "read as they are, as 0 % CPU samples")
+        notes.append(
+            f"{unmeasured.sum():,} of {rows.sum():,} rows ({unmeasured.sum() / rows.sum():.1%}) in {len(worst)} VM file(s) "
+            f"say no measurement (0 CPU cores and 0 MHz capacity: switched off, or monitoring lost), {how}; "
+            f"most affected: {name_list(named)}"
+        )
     time_ns = [
         to_utc_ns(part.time, timezone=None, where=f"{f}, column {TIME!r}", locate=lambda i: f"line {i + 2}", counts=counts)
         for f, part in zip(files, parts)
@@ -106,6 +131,7 @@ def bitbrains_samples(folder: Path) -> Samples:
         mem=np.concatenate([part.mem_gb for part in parts]),
         mem_unit="gb",
         counts=counts,
+        notes=notes,
         derived_inventory=pd.DataFrame([{"server_id": sid, **part.hardware} for sid, part in zip(ids, parts)]),
     )
 
@@ -117,23 +143,33 @@ class VmFile(NamedTuple):
     usage_mhz: np.ndarray
     mem_gb: np.ndarray
     hardware: dict
+    unmeasured: int = 0
+    note: str | None = None
 
 
 def _vm_file(path: Path) -> VmFile:
     head = sniff_csv(path, need_rows=False)
     for name in COLUMNS:
         if name not in head.names:
-            raise InputError(f"{path}: missing column {name!r}; found columns: {', '.join(head.names)}; is this a GWA-T-12 Bitbrains file?")
+            raise InputError(f"{path}: missing column {name!r}; found columns: {name_text(head.names)}; is this a GWA-T-12 Bitbrains file?")
     if not head.rows:
         empty = np.empty(0, dtype=np.float32)
         return VmFile(pa.chunked_array([], type=pa.float64()), empty, empty, _hardware(empty, empty, empty))
     table = read_csv_columns(head, {name: pa.float64() for name in COLUMNS}, None)
     col = {name: table[name].to_numpy() for name in COLUMNS[1:]}
+    unmeasured = (col[CORES] == 0) & (col[CAPACITY_MHZ] == 0)
+    usage = col[USAGE_MHZ].astype(np.float32)
+    mem_gb = (col[MEM_USAGE_KB] / KB_PER_GB).astype(np.float32)
+    if NO_MEASUREMENT_AS_GAP:
+        usage[unmeasured] = np.nan
+        mem_gb[unmeasured] = np.nan
     return VmFile(
         time=table[TIME],
-        usage_mhz=col[USAGE_MHZ].astype(np.float32),
-        mem_gb=(col[MEM_USAGE_KB] / KB_PER_GB).astype(np.float32),
+        usage_mhz=usage,
+        mem_gb=mem_gb,
         hardware=_hardware(col[CORES], col[CAPACITY_MHZ], col[MEM_CAPACITY_KB]),
+        unmeasured=int(unmeasured.sum()),
+        note=table_note(path, table),
     )
 
 

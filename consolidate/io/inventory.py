@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from consolidate.errors import InputError
-from consolidate.io.detect import existing
-from consolidate.io.tabular import sniff_csv
+from consolidate.io.detect import existing, shown
+from consolidate.io.tabular import read_text_table
 from consolidate.models.trace import Inventory
 
 # The default source server is a typical sprawl-era (2010) two-socket machine, the Dell
@@ -39,6 +39,14 @@ DEFAULT_DESCRIPTION = (
 REQUIRED = ("server_id", "cores", "ghz", "ram_gb")
 NUMERIC = ("cores", "threads", "ghz", "ram_gb", "perf", "power_idle_w", "power_max_w")
 FIELDS = ("server_id", "cores", "threads", "ghz", "ram_gb", "perf", "model", "power_idle_w", "power_max_w")
+
+#: The largest value a source server's field can really have (a larger one is refused).
+PLAUSIBLE_MAX = {"cores": 4096.0, "threads": 16384.0, "ghz": 10.0, "ram_gb": 65536.0, "perf": 100.0,
+                 "power_idle_w": 1e5, "power_max_w": 1e5}
+
+#: An inventory naming fewer than this share of the traced servers is warned about loudly
+#: (naming none of them is an error).
+MATCH_SHARE_WARNED = 0.5
 
 #: How many server names a warning lists before "...".
 NAMES_SHOWN = 5
@@ -74,20 +82,24 @@ def read_inventory(path_or_frame: str | Path | pd.DataFrame) -> pd.DataFrame:
         def row_of(i: int) -> str:
             return f"row {labels[i]}"
     else:
-        path = existing(path_or_frame)
+        path = Path(path_or_frame)
         if path.is_dir():
             raise InputError(f"{path}: is a folder; --inventory takes one CSV file")
-        head = sniff_csv(path)
-        raw = pd.read_csv(path, sep=head.delimiter, dtype=str, keep_default_na=False, skip_blank_lines=True)
+        path = existing(path)
+        raw, _ = read_text_table(path, "inventory", "give a CSV with server_id,cores,ghz,ram_gb")
         label = str(path)
 
         def row_of(i: int) -> str:
             return f"line {i + 2}"
 
+    folded = [str(c).strip().lower() for c in raw.columns]
+    twice = sorted({c for c in folded if folded.count(c) > 1})
+    if twice:
+        raise InputError(f"{label}: has the column {twice[0]!r} more than once (names match ignoring case); keep one")
     raw = raw.rename(columns={c: str(c).strip().lower() for c in raw.columns})
     for name in REQUIRED:
         if name not in raw.columns:
-            raise InputError(f"{label}: missing column {name!r}; found columns: {', '.join(map(str, raw.columns))}; an inventory needs {','.join(REQUIRED)}")
+            raise InputError(f"{label}: missing column {name!r}; found columns: {', '.join(shown(str(c))[1:-1] for c in raw.columns[:12])}; an inventory needs {','.join(REQUIRED)}")
     out = pd.DataFrame({"server_id": raw["server_id"].astype(str).str.strip()})
     empty = out["server_id"] == ""
     if empty.any():
@@ -95,7 +107,7 @@ def read_inventory(path_or_frame: str | Path | pd.DataFrame) -> pd.DataFrame:
     repeated = out["server_id"].duplicated(keep=False).to_numpy()
     if repeated.any():
         rows = np.flatnonzero(out["server_id"].to_numpy() == out["server_id"].to_numpy()[np.argmax(repeated)])
-        raise InputError(f"{label}: server {out['server_id'].iloc[rows[0]]!r} appears twice ({row_of(rows[0])} and {row_of(rows[1])}); keep one row per server")
+        raise InputError(f"{label}: server {shown(out['server_id'].iloc[rows[0]])} appears twice ({row_of(rows[0])} and {row_of(rows[1])}); keep one row per server")
     for name in NUMERIC:
         out[name] = _positive(raw[name], name, label, row_of) if name in raw.columns else np.nan
     out["threads"] = out["threads"].fillna(out["cores"])
@@ -117,10 +129,17 @@ def _positive(cells: pd.Series, name: str, label: str, row_of: Callable[[int], s
     for i, (t, v) in enumerate(zip(text.to_numpy(), values.to_numpy())):
         if t == "":
             continue
+        if np.isnan(v):
+            raise InputError(f"{label}, {row_of(i)}, column {name!r}: {shown(t)} is not a number; write a number or leave the cell empty")
         if not np.isfinite(v):
-            raise InputError(f"{label}, {row_of(i)}, column {name!r}: {t!r} is not a number; write a number or leave the cell empty")
+            raise InputError(f"{label}, {row_of(i)}, column {name!r}: {shown(t)} is not a finite number, which no server has; "
+                             "write a number or leave the cell empty")
         if v <= 0:
-            raise InputError(f"{label}, {row_of(i)}, column {name!r}: {t} must be a positive number")
+            raise InputError(f"{label}, {row_of(i)}, column {name!r}: {shown(t)[1:-1]} must be a positive number")
+        limit = PLAUSIBLE_MAX.get(name)
+        if limit is not None and v > limit:
+            raise InputError(f"{label}, {row_of(i)}, column {name!r}: {shown(t)[1:-1]} is more than any server has "
+                             f"(at most {limit:g}); check the unit and the value")
     return values
 
 
@@ -143,6 +162,7 @@ def align_inventory(
     The :class:`Inventory`, the counts ``inventory_defaulted`` (servers that got a default
     value) and ``inventory_unused`` (user rows naming no traced server), and warnings.
     """
+    matched_warning = _check_match(server_ids, user)
     table = pd.DataFrame(np.nan, index=pd.Index(server_ids, name="server_id"), columns=list(NUMERIC))
     model = pd.Series("", index=table.index, dtype=object)
     for source in (derived, user):
@@ -165,7 +185,7 @@ def align_inventory(
 
     unused = [] if user is None else sorted(set(user["server_id"]) - set(server_ids))
     counts = {"inventory_defaulted": int(defaulted.sum()), "inventory_unused": len(unused)}
-    warnings = []
+    warnings = [matched_warning] if matched_warning else []
     if user is None and derived is None:
         warnings.append(f"no inventory given: every server got the default server ({DEFAULT_DESCRIPTION}); pass --inventory")
     elif defaulted.any():
@@ -189,6 +209,28 @@ def align_inventory(
         defaulted=defaulted,
     )
     return inventory, counts, warnings
+
+
+def _check_match(server_ids: tuple[str, ...], user: pd.DataFrame | None) -> str | None:
+    """InputError when the user's inventory names none of the traced servers; a loud warning
+    when it names fewer than :data:`MATCH_SHARE_WARNED` of them. Both show an id from each side."""
+    if user is None or not len(server_ids):
+        return None
+    names = set(user["server_id"])
+    matched = sum(1 for s in server_ids if s in names)
+    share = matched / len(server_ids)
+    if share >= MATCH_SHARE_WARNED:
+        return None
+    example_trace = next((s for s in server_ids if s not in names), server_ids[0])
+    example_inv = next((s for s in user["server_id"] if s not in set(server_ids)), user["server_id"].iloc[0] if len(user) else "")
+    folded = {str(s).strip().lower() for s in names}
+    hint = " (they match ignoring case or blanks: write the ids as the traces do)" if example_trace.strip().lower() in folded else ""
+    sides = f"traces: e.g. {shown(example_trace)}; inventory: e.g. {shown(example_inv)}{hint}"
+    if matched == 0:
+        raise InputError(f"the inventory names none of the {len(server_ids)} traced servers ({sides}); "
+                         "key the inventory by the traces' server ids (for a folder, the file names)")
+    return (f"THE INVENTORY NAMES ONLY {matched} OF {len(server_ids)} TRACED SERVERS ({share:.0%}, under the "
+            f"{MATCH_SHARE_WARNED:.0%} this tool expects; {sides}): the others got the default server")
 
 
 def name_list(names: list[str]) -> str:

@@ -27,6 +27,7 @@ from consolidate.io.tabular import (
     require,
     server_codes,
     sniff_csv,
+    table_note,
 )
 from consolidate.io.timestamps import check_timezone, to_utc_ns
 from consolidate.models.trace import TraceSet
@@ -69,6 +70,7 @@ def long_samples(path: Path, *, columns: dict[str, str] | None, timezone: str | 
         found = column_map(names, columns, CANONICAL, path)
         require(found, NEEDED, names, path)
         table = read_parquet_columns(path, _wanted(found))
+        note = None
 
         def locate(i: int) -> str:
             return f"row {i + 1}"
@@ -81,6 +83,7 @@ def long_samples(path: Path, *, columns: dict[str, str] | None, timezone: str | 
                  found["server_id"]: pa.dictionary(pa.int32(), pa.string())}
         types.update({found[c]: pa.float32() for c in ("cpu_pct", "mem_gb", "mem_pct") if c in found})
         table = read_csv_columns(head, {n: types[n] for n in _wanted(found)}, found["timestamp"])
+        note = table_note(path, table)
 
         def locate(i: int) -> str:
             return f"line {i + 2}"
@@ -95,7 +98,8 @@ def long_samples(path: Path, *, columns: dict[str, str] | None, timezone: str | 
     if mem_unit is not None:
         name = found[f"mem_{mem_unit}"]
         mem = float32_values(table[name], f"{path}, column {name!r}", locate)
-    return Samples(server_ids=ids, codes=codes, time_ns=time_ns, cpu=cpu, mem=mem, mem_unit=mem_unit, counts=counts)
+    return Samples(server_ids=ids, codes=codes, time_ns=time_ns, cpu=cpu, mem=mem, mem_unit=mem_unit, counts=counts,
+                   notes=[note] if note else [])
 
 
 def _wanted(found: dict[str, str]) -> list[str]:

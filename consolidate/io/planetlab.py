@@ -22,7 +22,14 @@ import pandas as pd
 
 from consolidate.errors import InputError
 from consolidate.io.assemble import Samples, assemble
-from consolidate.io.detect import existing, file_bytes, trace_files
+from consolidate.io.detect import (
+    encoding_note,
+    existing,
+    file_bytes,
+    shown,
+    text_encoding,
+    trace_files,
+)
 from consolidate.io.grid import NS_PER_S
 from consolidate.models.trace import TraceSet
 
@@ -71,8 +78,9 @@ def planetlab_samples(folder: Path) -> Samples:
     ids = [f.name[:-3] if f.name.lower().endswith(".gz") else f.name for f in files]
     tokens: list[bytes] = []
     per_file = np.empty(len(files), dtype=np.int64)
+    notes: list[str] = []
     for i, f in enumerate(files):
-        content = file_bytes(f)
+        content = _utf8(f, file_bytes(f), notes)
         values = content.split()
         if len(values) != content.count(b"\n") + (not content.endswith(b"\n")):
             _check_lines(f, content)
@@ -93,7 +101,19 @@ def planetlab_samples(folder: Path) -> Samples:
         start_ns=start_ns,
         end_ns=start_ns + DAY_S * NS_PER_S,
         interval_s=SAMPLE_INTERVAL_S,
+        notes=notes,
     )
+
+
+def _utf8(path: Path, content: bytes, notes: list[str]) -> bytes:
+    """A file's bytes as UTF-8 (a UTF-16 or other encoded file is decoded first, and noted)."""
+    encoding = text_encoding(content[:4096])
+    if encoding in ("utf-8", "cp1252", "latin-1"):  # numbers are ASCII in all three
+        return content
+    note = encoding_note(path, encoding)
+    if note:
+        notes.append(note)
+    return content.decode(encoding, errors="replace").lstrip("\ufeff").encode("utf-8")
 
 
 def _check_lines(path: Path, content: bytes) -> None:
@@ -101,7 +121,7 @@ def _check_lines(path: Path, content: bytes) -> None:
     for number, line in enumerate(content.splitlines(), start=1):
         if len(line.split()) > 1:
             text = line.decode("utf-8", errors="replace").strip()
-            raise InputError(f"{path}: line {number} holds {text!r}; a planetlab file has one CPU % value per line")
+            raise InputError(f"{path}: line {number} holds {shown(text)}; a planetlab file has one CPU % value per line")
 
 
 def _name_bad_value(folder: Path, files: list[Path], tokens: list[bytes], per_file: np.ndarray) -> None:
@@ -112,10 +132,11 @@ def _name_bad_value(folder: Path, files: list[Path], tokens: list[bytes], per_fi
             float(token)
         except ValueError:
             f = int(np.searchsorted(ends, i, side="right"))
-            _check_lines(files[f], file_bytes(files[f]))
-            line = _line_number(file_bytes(files[f]), token)
+            content = _utf8(files[f], file_bytes(files[f]), [])
+            _check_lines(files[f], content)
+            line = _line_number(content, token)
             text = token.decode("utf-8", errors="replace")
-            raise InputError(f"{files[f]}: line {line}: {text!r} is not a number; a planetlab file has one CPU % value per line") from None
+            raise InputError(f"{files[f]}: line {line}: {shown(text)} is not a number; a planetlab file has one CPU % value per line") from None
     raise InputError(f"{folder}: a value is not a number; a planetlab file has one CPU % value per line")
 
 def _line_number(content: bytes, token: bytes) -> int:

@@ -20,9 +20,15 @@ from consolidate.errors import InputError
 from consolidate.io.detect import (
     FORMAT_HELP,
     HEAD_BYTES,
+    compression_of,
+    damaged_gzip,
+    encoding_note,
+    file_encoding,
     head_bytes,
     head_text,
     is_parquet,
+    os_error,
+    shown,
 )
 from consolidate.io.timestamps import OFFSET_PATTERN
 
@@ -40,17 +46,26 @@ MAX_HEADER_BYTES = 1 << 26
 
 EMPTY_CELL_HINT = "correct it or leave the cell empty (an empty cell is a missing sample, filled and counted)"
 
-_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to [^:]+: .*?'(.*)'", re.S)
+#: Cells that mean "no value" (pyarrow's default null values): empty cells, counted and filled.
+NULL_TOKENS = frozenset(pacsv.ConvertOptions().null_values) | {"-", "none", "None", "NONE", "#VALUE!", "?"}
+
+_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to [^:]+: .*?'(.*)'", re.DOTALL)
 
 
 @dataclass(frozen=True)
 class CsvHead:
-    """A CSV's delimiter, header names (stripped) and first data rows."""
+    """A CSV's delimiter, header names (stripped), first data rows and encoding (a Python codec name)."""
 
     path: Path
     delimiter: str
     names: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    encoding: str = "utf-8"
+
+    @property
+    def note(self) -> str | None:
+        """The warning naming the encoding, when it is not UTF-8."""
+        return encoding_note(self.path, self.encoding)
 
 
 def sniff_csv(path: Path, need_rows: bool = True) -> CsvHead:
@@ -63,13 +78,37 @@ def sniff_csv(path: Path, need_rows: bool = True) -> CsvHead:
     while text.count("\n") < 2 and size < MAX_HEADER_BYTES and len(head_bytes(path, size)) == size:
         size *= 4  # a wide file with many servers has a long header line
         text = head_text(path, size)
-    first_line = text.splitlines()[0]
+    first_line = text.lstrip("\r\n").splitlines()[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
-    rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in r)][:21]
+    limit = csv.field_size_limit()
+    try:
+        csv.field_size_limit(max(limit, MAX_HEADER_BYTES * 4))  # a long line is a long field, not an error
+        rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(c.strip() for c in r)][:21]
+    except csv.Error as err:
+        raise InputError(f"{path}: cannot read the CSV header ({err}); check the file's quoting") from None
+    finally:
+        csv.field_size_limit(limit)
+    if not rows:
+        raise InputError(f"{path}: the file is empty; give a file with a header row and samples")
     names = tuple(n.strip() for n in rows[0])
     if len(rows) < 2 and need_rows:
-        raise InputError(f"{path}: the file has a header ({', '.join(names)}) but no samples")
-    return CsvHead(path, delimiter, names, tuple(tuple(c.strip() for c in r) for r in rows[1:]))
+        raise InputError(f"{path}: the file has a header ({name_text(names)}) but no samples")
+    return CsvHead(path, delimiter, names, tuple(tuple(c.strip() for c in r) for r in rows[1:]), file_encoding(path))
+
+
+def name_text(names: tuple[str, ...] | list[str], shown_names: int = 12) -> str:
+    """Column names for a message: each cut short, at most ``shown_names`` of them."""
+    parts = [n if len(n) <= 40 and n.isprintable() else shown(n) for n in map(str, names[:shown_names])]
+    more = f" and {len(names) - shown_names} more" if len(names) > shown_names else ""
+    return ", ".join(parts) + more
+
+
+def csv_stream(head: CsvHead) -> pa.NativeFile:
+    """The CSV's bytes, gunzipped when gzip-compressed whatever the file's name."""
+    try:
+        return pa.input_stream(str(head.path), compression=compression_of(head.path))
+    except OSError as err:
+        raise os_error(head.path, err) from None
 
 
 def column_map(names: tuple[str, ...], columns: dict[str, str] | None, canonical: tuple[str, ...], where: Path) -> dict[str, str]:
@@ -86,7 +125,7 @@ def column_map(names: tuple[str, ...], columns: dict[str, str] | None, canonical
         match = _find(names, wanted)
         if match is None and name in columns:
             raise InputError(
-                f"{where}: has no column {wanted!r} (given for {name} in --columns); found columns: {', '.join(names)}"
+                f"{where}: has no column {wanted!r} (given for {name} in --columns); found columns: {name_text(names)}"
             )
         if match is not None:
             found[name] = match
@@ -104,9 +143,12 @@ def require(found: dict[str, str], needed: tuple[str, ...], names: tuple[str, ..
     """InputError naming the first canonical column in ``needed`` that ``found`` lacks."""
     for name in needed:
         if name not in found:
+            hint = ""
+            if name == "server_id" and len(names) > 2 and "cpu_pct" not in found:
+                hint = " (one column per server is the wide format: pass --format wide or leave --format out)"
             raise InputError(
-                f"{where}: missing column {name!r}; found columns: {', '.join(names)}; "
-                f"rename it or map it with --columns {name}=NAME"
+                f"{where}: missing column {name!r}; found columns: {name_text(names)}; "
+                f"rename it or map it with --columns {name}=NAME{hint}"
             )
 
 
@@ -120,21 +162,33 @@ def epoch_or_time_type(value: str) -> pa.DataType:
 
 
 def read_csv_columns(head: CsvHead, types: dict[str, pa.DataType], time_column: str | None) -> pa.Table:
-    """The named columns of a CSV, typed; a time column that does not parse as typed is re-read as text."""
+    """The named columns of a CSV, typed; a time column that does not parse as typed is re-read as text.
+
+    The file is read whole in its encoding; gzip data is checked whole (a cut or damaged
+    stream is an InputError, never a partial read). Bytes that are not UTF-8 past the part the
+    encoding was judged from are re-read as cp1252.
+    """
     dupes = sorted({n for n in types if head.names.count(n) > 1})
     if dupes:
-        raise InputError(f"{head.path}: the header has column {dupes[0]!r} more than once; give each column a unique name")
-    read = pacsv.ReadOptions(column_names=list(head.names), skip_rows=1, block_size=BLOCK_BYTES)
+        raise InputError(f"{head.path}: the header has column {shown(dupes[0])} more than once; give each column a unique name")
+    encoding = head.encoding
     parse = pacsv.ParseOptions(delimiter=head.delimiter)
     while True:
-        convert = pacsv.ConvertOptions(include_columns=list(types), column_types=types)
+        read = pacsv.ReadOptions(column_names=list(head.names), skip_rows=1, block_size=BLOCK_BYTES,
+                                 encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding)
+        convert = pacsv.ConvertOptions(include_columns=list(types), column_types=types, null_values=sorted(NULL_TOKENS))
         try:
-            table = pacsv.read_csv(head.path, read_options=read, parse_options=parse, convert_options=convert)
+            with csv_stream(head) as stream:
+                table = pacsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
         except pa.ArrowInvalid as err:
-            match = _CONVERSION.search(str(err))
+            text = str(err)
+            if "UTF8" in text and encoding in ("utf-8", "utf-8-sig"):
+                encoding = "cp1252"
+                head = CsvHead(head.path, head.delimiter, head.names, head.rows, "cp1252")
+                continue
+            match = _CONVERSION.search(text)
             if match is None:
-                detail = str(err).splitlines()[0].removeprefix("CSV parse error: ")
-                raise InputError(f"{head.path}: cannot read the CSV ({detail}); every row needs the header's {len(head.names)} columns") from None
+                raise InputError(f"{head.path}: cannot read the CSV ({_parse_detail(text, head)})") from None
             column, value = head.names[int(match.group(1))], match.group(2)
             if column == time_column and types[column] != pa.string():
                 # whole epoch seconds may turn fractional further down; other mixed forms are
@@ -142,34 +196,72 @@ def read_csv_columns(head: CsvHead, types: dict[str, pa.DataType], time_column: 
                 types = {**types, column: pa.float64() if types[column] == pa.int64() else pa.string()}
                 continue
             raise InputError(
-                f"{head.path}: {_line_of(head, column, value)}, column {column!r}: {value!r} is not a number; {EMPTY_CELL_HINT}"
+                f"{head.path}: {_line_of(head, column, value)}, column {shown(column)}: {shown(value)} is not a number; {EMPTY_CELL_HINT}"
             ) from None
+        except UnicodeDecodeError as err:
+            raise InputError(f"{head.path}: bytes past the start are not {head.encoding} ({err.reason}); save the file as UTF-8") from None
+        except OSError as err:
+            if compression_of(head.path) == "gzip" and not isinstance(err, (PermissionError, FileNotFoundError)):
+                raise damaged_gzip(head.path) from None
+            raise os_error(head.path, err) from None
         if table.num_rows == 0:
             raise InputError(f"{head.path}: the file has a header but no samples")
-        return table
+        return table.replace_schema_metadata({b"encoding": encoding.encode()})
+
+
+def table_note(path: Path, table: pa.Table) -> str | None:
+    """The warning naming the encoding a CSV was read in (:func:`read_csv_columns`), if not UTF-8."""
+    metadata = table.schema.metadata or {}
+    return encoding_note(path, metadata.get(b"encoding", b"utf-8").decode())
+
+
+def _parse_detail(text: str, head: CsvHead) -> str:
+    """What pyarrow's parse error says, in the user's words."""
+    detail = text.splitlines()[0].removeprefix("CSV parse error: ")
+    expected = re.search(r"Expected (\d+) columns, got (\d+)", detail)
+    if expected:
+        row = re.search(r": (.*)$", text.splitlines()[0])
+        what = f" in the row {shown(row.group(1))}" if row else ""
+        return (f"a row has {expected.group(2)} columns where the header has {expected.group(1)}{what}; "
+                "every row needs the header's columns, separated as the header is")
+    if "straddling" in detail or "block" in detail:
+        return f"a row is longer than {BLOCK_BYTES >> 20} MB, or a quote is never closed; check the file's quoting"
+    return shown(detail)[1:-1] + "; check that every row has the header's columns"
 
 
 def _line_of(head: CsvHead, column: str, value: str) -> str:
     """"line N" of the first cell of ``column`` holding ``value`` (header = line 1), blanks ignored."""
     convert = pacsv.ConvertOptions(include_columns=[column], column_types={column: pa.string()})
-    read = pacsv.ReadOptions(column_names=list(head.names), skip_rows=1, block_size=BLOCK_BYTES)
-    text = pacsv.read_csv(head.path, read_options=read, parse_options=pacsv.ParseOptions(delimiter=head.delimiter), convert_options=convert)
+    read = pacsv.ReadOptions(column_names=list(head.names), skip_rows=1, block_size=BLOCK_BYTES,
+                             encoding="utf8" if head.encoding in ("utf-8", "utf-8-sig") else head.encoding)
+    with csv_stream(head) as stream:
+        text = pacsv.read_csv(stream, read_options=read, parse_options=pacsv.ParseOptions(delimiter=head.delimiter),
+                              convert_options=convert)
     row = pc.index(pc.utf8_trim_whitespace(text.column(0)), value.strip()).as_py()
     return f"line {row + 2}" if row >= 0 else "a row"
 
 
 def parquet_names(path: Path) -> tuple[str, ...]:
     try:
-        return tuple(pq.read_schema(path).names)
-    except (pa.ArrowInvalid, OSError) as err:
-        raise InputError(f"{path}: cannot read the Parquet file ({str(err).splitlines()[0]}); re-export it") from None
+        return tuple(str(n) for n in pq.read_schema(path).names)
+    except PermissionError as err:
+        raise os_error(path, err) from None
+    except (pa.ArrowException, OSError, ValueError, IndexError) as err:
+        raise InputError(f"{path}: cannot read the Parquet file ({_first_line(err)}); re-export it") from None
+
+
+def _first_line(err: Exception) -> str:
+    lines = str(err).splitlines()
+    return shown(lines[0])[1:-1] if lines else type(err).__name__
 
 
 def read_parquet_columns(path: Path, names: list[str]) -> pa.Table:
     try:
         table = pq.read_table(path, columns=names)
-    except (pa.ArrowInvalid, OSError) as err:
-        raise InputError(f"{path}: cannot read the Parquet file ({str(err).splitlines()[0]}); re-export it") from None
+    except PermissionError as err:
+        raise os_error(path, err) from None
+    except (pa.ArrowException, OSError, ValueError, IndexError) as err:
+        raise InputError(f"{path}: cannot read the Parquet file ({_first_line(err)}); re-export it") from None
     if table.num_rows == 0:
         raise InputError(f"{path}: the Parquet file has no rows")
     return table
@@ -178,17 +270,24 @@ def read_parquet_columns(path: Path, names: list[str]) -> pa.Table:
 def float32_values(column: pa.ChunkedArray, where: str, locate: Callable[[int], str]) -> np.ndarray:
     """A numeric column as a writable contiguous float32 array, NaN where a cell is empty."""
     kind = column.type
+    if pa.types.is_boolean(kind):
+        raise InputError(f"{where}: holds true/false values, not numbers")
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        values = column.cast(pa.float32()).to_numpy()
+        try:
+            values = column.cast(pa.float32(), safe=False).to_numpy()
+        except pa.ArrowException as err:
+            raise InputError(f"{where}: holds {kind} values that are not numbers this tool reads ({_first_line(err)})") from None
         return values if values.flags.writeable else values.copy()  # a single block comes zero-copy, read-only
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind):
-        text = column.to_pandas()
-        values = pd.to_numeric(text, errors="coerce")
-        bad = values.isna().to_numpy() & text.notna().to_numpy() & (text.str.strip() != "").to_numpy()
+        text = column.to_pandas().astype(object)
+        stripped = text.where(text.isna(), text.astype(str).str.strip())
+        blank = stripped.isna().to_numpy() | stripped.isin(list(NULL_TOKENS) + [""]).to_numpy()
+        values = pd.to_numeric(stripped.where(~blank, None), errors="coerce")
+        bad = values.isna().to_numpy() & ~blank
         if bad.any():
             row = int(np.argmax(bad))
-            raise InputError(f"{where}, {locate(row)}: {text.iloc[row]!r} is not a number; {EMPTY_CELL_HINT}")
-        return np.ascontiguousarray(values.to_numpy(dtype=np.float32, na_value=np.nan))
+            raise InputError(f"{where}, {locate(row)}: {shown(text.iloc[row])} is not a number; {EMPTY_CELL_HINT}")
+        return np.ascontiguousarray(values.to_numpy(dtype=np.float64, na_value=np.nan).astype(np.float32))
     raise InputError(f"{where}: holds {kind} values, not numbers")
 
 
@@ -201,7 +300,10 @@ def server_codes(column: pa.ChunkedArray, where: str, locate: Callable[[int], st
     if column.null_count:
         raise InputError(f"{where}, {locate(pc.index(pc.is_null(column), True).as_py())}: the server id is empty; every sample needs one")
     if not pa.types.is_dictionary(column.type):
-        column = pc.dictionary_encode(column.cast(pa.string()))
+        try:
+            column = pc.dictionary_encode(column.cast(pa.string()))
+        except pa.ArrowException:
+            raise InputError(f"{where}: holds {column.type} values, not server ids; give text or numbers") from None
     known = pa.array([], type=pa.string())
     parts = []
     for chunk in column.chunks:
@@ -217,7 +319,22 @@ def server_codes(column: pa.ChunkedArray, where: str, locate: Callable[[int], st
     ids = known.to_pylist()
     if "" in ids:
         raise InputError(f"{where}, {locate(int(np.argmax(codes == ids.index(''))))}: the server id is empty; every sample needs one")
+    check_ids(ids, where, lambda k: locate(int(np.argmax(codes == k))))
     return ids, codes
+
+
+#: The longest server id taken as real (host names are at most 255 characters).
+MAX_ID_CHARS = 255
+
+
+def check_ids(ids: list[str], where: str, locate: Callable[[int], str]) -> None:
+    """InputError for a server id that cannot be a server's name (too long, or control characters)."""
+    for k, sid in enumerate(ids):
+        if len(sid) > MAX_ID_CHARS:
+            raise InputError(f"{where}, {locate(k)}: the server id {shown(sid)} is longer than {MAX_ID_CHARS} characters, "
+                             "which no server's name is; check the column and the separator")
+        if not sid.isprintable():
+            raise InputError(f"{where}, {locate(k)}: the server id {shown(sid)} holds control characters; check the file's encoding")
 
 
 def check_columns(columns: dict[str, str] | None) -> None:
@@ -255,6 +372,11 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _is_empty(text: str) -> bool:
+    """An empty cell, or one of the tokens that mean no value (``n/a``, ``NA``, ``null``, ...)."""
+    return text == "" or text in NULL_TOKENS
+
+
 def _is_time(text: str) -> bool:
     if _is_number(text):
         return float(text) > 1e8  # epoch seconds after 1973
@@ -278,7 +400,7 @@ def detect_file_format(path: Path, columns: dict[str, str] | None) -> str:
         first = dict(zip(head.names, head.rows[0]))
         timeish = time_name.lower() in TIME_NAMES or _is_time(first.get(time_name, ""))
         numeric = all(
-            cell == "" or _is_number(cell)
+            _is_empty(cell) or _is_number(cell)
             for row in head.rows
             for name, cell in zip(head.names, row)
             if name != time_name
@@ -286,6 +408,44 @@ def detect_file_format(path: Path, columns: dict[str, str] | None) -> str:
         if timeish and numeric:
             return "wide"
     raise InputError(
-        f"{path}: cannot tell the format (columns: {', '.join(head.names)}); formats: {FORMAT_HELP}; "
+        f"{path}: cannot tell the format (columns: {name_text(head.names)}); formats: {FORMAT_HELP}; "
         "pass --format, and --columns if the names differ"
     )
+
+
+def read_text_table(path: Path, what: str, hint: str) -> tuple[pd.DataFrame, str | None]:
+    """A small CSV (an inventory, a placement) as text cells, with the note naming its encoding.
+
+    Gzip data (whatever the name) is gunzipped and checked whole; the encoding is judged as
+    for trace files (:func:`consolidate.io.detect.text_encoding`); the delimiter is that of
+    :func:`sniff_csv`. ``what`` names the file in messages ("inventory"), ``hint`` says what to give.
+    """
+    from consolidate.io.detect import file_bytes, readable, text_encoding
+
+    readable(path)
+    head = sniff_csv(path, need_rows=False)
+    data = file_bytes(path)
+    encoding = text_encoding(data[:HEAD_BYTES])
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            encoding, text = "latin-1", data.decode("latin-1")
+    text = text.lstrip("\ufeff")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=head.delimiter, dtype=str, keep_default_na=False,
+                            skip_blank_lines=True, engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as err:
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(f"{path}: the {what} is not a readable CSV ({shown(detail)[1:-1]}); {hint}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    folded = [c.lower() for c in frame.columns]
+    twice = sorted({c for c in folded if folded.count(c) > 1})
+    if twice:
+        both = [c for c in frame.columns if c.lower() == twice[0]]
+        raise InputError(f"{path}: the {what} has the column {twice[0]!r} more than once ({', '.join(map(repr, both))}; "
+                         "names match ignoring case); keep one")
+    return frame, encoding_note(path, encoding)

@@ -125,7 +125,7 @@ def xl_config(row, plan_name: str) -> str:
     disk = f"format=raw, vdev=xvda, access=rw, target=/var/lib/xen/images/{row.name}.img"
     return "\n".join(
         [
-            f"# Xen xl guest configuration for server {source}, planned on {row.host_id} by consolidate (plan {json.dumps(plan_name)}).",
+            f"# Xen xl guest configuration for server {source}, planned on {json.dumps(row.host_id)} by consolidate (plan {json.dumps(plan_name)}).",
             f"# Lines marked {FILL_IN} need values only you know; see RUNBOOK.md.",
             f"name = {_xl_string(row.name)}",
             'type = "hvm"  # a physical server converted to a disk image boots unchanged as HVM; "pvh" if its kernel supports it',
@@ -144,12 +144,26 @@ def xl_config(row, plan_name: str) -> str:
     )
 
 
+#: Characters XML 1.0 cannot hold, even escaped (its Char production), and line breaks for one-line text.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_XML_LINE = re.compile("[^\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str, one_line: bool = False) -> str:
+    """``text`` with every character XML 1.0 cannot hold written as ``\\uXXXX`` (ElementTree escapes
+    ``& < >`` and quotes itself, but passes control characters through, which makes the document
+    not well-formed)."""
+    return (_NOT_XML_LINE if one_line else _NOT_XML).sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def libvirt_domain(row, plan_name: str, domain_type: str) -> str:
     """One guest's libvirt domain XML, ref [2]; ``domain_type`` is ``xen`` or ``kvm``."""
     domain = ET.Element("domain", type=domain_type)
     ET.SubElement(domain, "name").text = row.name
-    ET.SubElement(domain, "title").text = str(row.server_id)
-    ET.SubElement(domain, "description").text = f"server {row.server_id} planned on {row.host_id} by consolidate (plan {plan_name})"
+    ET.SubElement(domain, "title").text = _xml_text(str(row.server_id), one_line=True)  # libvirt: no newlines in a title
+    ET.SubElement(domain, "description").text = _xml_text(
+        f"server {row.server_id} planned on {row.host_id} by consolidate (plan {plan_name})"
+    )
     ET.SubElement(domain, "memory", unit="MiB").text = str(row.memory_mib)
     ET.SubElement(domain, "currentMemory", unit="MiB").text = str(row.memory_mib)
     ET.SubElement(domain, "vcpu", placement="static").text = str(row.vcpus)
@@ -179,7 +193,13 @@ def libvirt_domain(row, plan_name: str, domain_type: str) -> str:
     ET.SubElement(devices, "serial", type="pty")
     ET.SubElement(devices, "console", type="pty")
     ET.indent(domain)
-    return ET.tostring(domain, encoding="unicode", xml_declaration=False) + "\n"
+    text = ET.tostring(domain, encoding="unicode", xml_declaration=False) + "\n"
+    try:
+        ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise InputError(f"the libvirt XML of server {json.dumps(str(row.server_id))[:80]} is not well-formed ({exc}); "
+                         "export --format json instead and report this") from None
+    return text
 
 
 def _host_facts(data: PlanData) -> dict:
@@ -345,7 +365,41 @@ def _key_values(values: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "value"])
 
 
-def _write_xlsx(data: PlanData, path: Path) -> None:
+#: The longest text an Excel cell holds (Excel specifications and limits); longer is cut by Excel.
+XLSX_CELL_MAX_CHARS = 32_767
+#: Control characters a workbook cannot hold (the XML of the sheets cannot), as openpyxl refuses them.
+_NOT_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SHEET_SOURCES = {"placement": "placement.csv", "hosts": "hosts.csv"}
+
+
+def _check_cells(sheets: dict[str, pd.DataFrame], folder: Path | None = None) -> None:
+    """Refuse (InputError naming file, line and column) a text an Excel cell cannot hold whole:
+    a control character, or more than :data:`XLSX_CELL_MAX_CHARS` characters."""
+    for sheet, frame in sheets.items():
+        source = _SHEET_SOURCES.get(sheet)
+        source = str(folder / source) if source and folder is not None else source
+        columns = [str(c) for c in frame.columns]
+        for column, values in [("(header)", pd.Series(columns))] + [(c, frame.iloc[:, i]) for i, c in enumerate(columns)]:
+            if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+                continue
+            text = values.map(lambda v: v if isinstance(v, str) else "")
+            for mask, rule in (
+                (text.str.contains(_NOT_XLSX), "holds a control character, which an Excel workbook cannot hold"),
+                (text.str.len() > XLSX_CELL_MAX_CHARS,
+                 f"is longer than the {XLSX_CELL_MAX_CHARS:,} characters an Excel cell holds (Excel would cut it)"),
+            ):
+                if mask.any():
+                    row = int(np.flatnonzero(mask.to_numpy())[0])
+                    value = text.iloc[row]
+                    where = (f"{source} line {row + 2}, column {column}" if source and column != "(header)"
+                             else f"sheet {sheet!r}, row {row + 2}, column {column}")
+                    raise InputError(
+                        f"{where}: {json.dumps(value[:40])}{'...' if len(value) > 40 else ''} ({len(value):,} characters) "
+                        f"{rule}; shorten or clean it, or export --format json"
+                    )
+
+
+def _xlsx_sheets(data: PlanData) -> dict[str, pd.DataFrame]:
     s = data.summary
     headline = {k: v for k, v in s.items() if k not in ("assumptions", "data_quality", "utilisation", "business_case", "frontier", "warnings")}
     assumptions = s["assumptions"]
@@ -365,6 +419,10 @@ def _write_xlsx(data: PlanData, path: Path) -> None:
     }
     if s.get("frontier"):
         sheets["frontier"] = pd.DataFrame(s["frontier"])
+    return sheets
+
+
+def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name, index=False)
@@ -375,10 +433,17 @@ def _write_xlsx(data: PlanData, path: Path) -> None:
                 sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, width + 2))
 
 
-def export_files(data: PlanData, fmt: str, wave_size: int = DEFAULT_WAVE_SIZE) -> dict[str, callable]:
-    """The files of export ``fmt`` of ``data``: relative name -> writer(path)."""
+def export_files(data: PlanData, fmt: str, wave_size: int = DEFAULT_WAVE_SIZE, source: str | Path | None = None) -> dict[str, callable]:
+    """The files of export ``fmt`` of ``data``: relative name -> writer(path).
+
+    Raises :class:`InputError` (naming the file under ``source``, the plan folder, and the line)
+    for a value the format cannot hold: a control character or a text too long for an Excel cell,
+    a guest size below 1 MiB or 1 vCPU.
+    """
     if fmt == "xlsx":
-        return {"plan.xlsx": lambda p: _write_xlsx(data, p)}
+        sheets = _xlsx_sheets(data)
+        _check_cells(sheets, Path(source) if source is not None else None)  # before anything is written
+        return {"plan.xlsx": lambda p: _write_xlsx(sheets, p)}
     if fmt == "json":
         document = {
             "summary": data.summary,
@@ -391,6 +456,7 @@ def export_files(data: PlanData, fmt: str, wave_size: int = DEFAULT_WAVE_SIZE) -
     frame = guests(data)
     waves(frame, wave_size)  # checks the wave size before anything is written
     placed = frame[frame["host_id"] != ""]
+    _check_sizes(placed)
     files: dict[str, callable] = {}
     if fmt == "xen":
         suffix = ".cfg"
@@ -410,6 +476,16 @@ def export_files(data: PlanData, fmt: str, wave_size: int = DEFAULT_WAVE_SIZE) -
     return files
 
 
+def _check_sizes(placed: pd.DataFrame) -> None:
+    """Every guest gets at least 1 MiB and 1 vCPU (read_plan_dir refuses the placement rows that would not)."""
+    for column in ("memory_mib", "vcpus"):
+        bad = placed[column] < 1
+        if bad.any():
+            row = placed[bad].iloc[0]
+            raise InputError(f"server {json.dumps(row.server_id)}: {column} = {row[column]} is not a size a guest can have; "
+                             "fix its row of placement.csv or run `consolidate plan` again")
+
+
 def export_plan(plan_dir: str | Path, fmt: str, out_dir: str | Path, wave_size: int = DEFAULT_WAVE_SIZE) -> list[Path]:
     """Export the plan folder ``plan_dir`` as ``fmt`` (xlsx, xen, libvirt, json) into ``out_dir``.
 
@@ -419,6 +495,16 @@ def export_plan(plan_dir: str | Path, fmt: str, out_dir: str | Path, wave_size: 
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt!r} is unknown; use one of {', '.join(FORMATS)}")
     data = read_plan_dir(plan_dir)
-    files = export_files(data, fmt, wave_size)
-    out = write_files(out_dir, files)
+    try:
+        files = export_files(data, fmt, wave_size, source=plan_dir)
+        about = {"plan": str(Path(plan_dir).resolve()), "format": fmt, "wave_size": wave_size}
+        out = write_files(out_dir, files, kind=f"export-{fmt}", about=about)
+    except InputError:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        what = f"no key {exc.args[0]!r}" if isinstance(exc, KeyError) and exc.args else f"{type(exc).__name__}: {exc}"
+        raise InputError(
+            f"{Path(plan_dir) / 'summary.json'}: lacks what the {fmt} export needs ({what.splitlines()[0][:200]}); "
+            f"run `consolidate plan --out {plan_dir}` again to rewrite it"
+        ) from None
     return [out / name for name in files]

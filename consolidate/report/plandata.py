@@ -15,6 +15,7 @@ it without the traces:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +28,10 @@ from consolidate.report.business import BusinessInputs, business_case, estate_fa
 
 REPLAY_FILE = "replay.parquet"
 PLAN_FILES = ("summary.json", "placement.csv", "hosts.csv")
+#: The last file a plan write puts in place: every file's name, size and SHA-256, and the plan's settings.
+MANIFEST_FILE = "manifest.json"
+#: Prefix of the hidden folders writers stage files in, ``.consolidate-<pid>-<random>``.
+STAGING_PREFIX = ".consolidate-"
 UTIL_BIN_PCT = 2.0
 UTIL_BINS = int(round(100 / UTIL_BIN_PCT))
 
@@ -158,18 +163,96 @@ def replay_frame(data: PlanData) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def file_digest(path: str | Path) -> dict:
+    """A file's entry in a manifest: its size in bytes and its SHA-256."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return {"bytes": Path(path).stat().st_size, "sha256": digest.hexdigest()}
+
+
+def staging_folders(folder: Path) -> list[Path]:
+    """The hidden ``.consolidate-*`` folders a writer stages its files in (see :func:`~consolidate.report.outputs.write_files`)."""
+    try:
+        return sorted(p for p in folder.iterdir() if p.name.startswith(STAGING_PREFIX) and p.is_dir())
+    except OSError:
+        return []
+
+
+def read_manifest(path: Path) -> dict | None:
+    """The manifest at ``path``, None when there is none; raises InputError when it cannot be read."""
+    if not path.exists():
+        return None
+    again = f"run `consolidate plan --out {path.parent}` again"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a readable manifest ({exc}); {again}") from None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not all(
+        isinstance(e, dict) and isinstance(e.get("bytes"), int) and isinstance(e.get("sha256"), str) for e in files.values()
+    ):
+        raise InputError(f"{path}: not a consolidate manifest (no file list with sizes and hashes); {again}")
+    return manifest
+
+
+def check_manifest(folder: Path, required: tuple[str, ...] = PLAN_FILES) -> dict | None:
+    """Check that ``folder`` holds one complete write: every file of its manifest.json, of the size and
+    SHA-256 the manifest gives.
+
+    Returns the manifest, or None for a folder that has none and no unfinished write (a plan folder put
+    together by hand, or written before manifests). Raises :class:`InputError` naming the first file
+    that does not match.
+    """
+    again = f"run `consolidate plan --out {folder}` again to rewrite it"
+    manifest = read_manifest(folder / MANIFEST_FILE)
+    if manifest is None:
+        staged = staging_folders(folder)
+        if staged:
+            raise InputError(
+                f"{folder} has no {MANIFEST_FILE} and holds an unfinished write ({staged[0].name}/): a run was stopped "
+                f"while writing it or is writing it now, so its files may be of two plans; {again}"
+            )
+        return None
+    if manifest.get("complete") is not True:
+        raise InputError(
+            f"{folder / MANIFEST_FILE} says a write into {folder} was under way (process {manifest.get('writer_pid', '?')}) "
+            f"and did not finish: its files may be of two plans; {again}"
+        )
+    missing = [name for name in required if name not in manifest["files"]]
+    if missing:
+        raise InputError(f"{folder / MANIFEST_FILE} does not list {', '.join(missing)}: it is not a plan's manifest; {again}")
+    for name, entry in manifest["files"].items():
+        path = folder / name
+        if not path.is_file():
+            raise InputError(f"{path} is missing, but {MANIFEST_FILE} lists it; {again}")
+        if path.stat().st_size != entry["bytes"] or file_digest(path)["sha256"] != entry["sha256"]:
+            raise InputError(
+                f"{path} is not the file {MANIFEST_FILE} lists (size or SHA-256 differ): it was changed after the plan "
+                f"was written, or a write was stopped halfway; {again}"
+            )
+    return manifest
+
+
 def read_plan_dir(path: str | Path, business: dict | None = None) -> PlanData:
     """A plan folder written by ``consolidate plan``.
 
-    ``business`` overrides the business-case inputs stored in summary.json (keys of
-    :class:`BusinessInputs`; None values keep the stored ones). Raises :class:`InputError` when
-    ``path`` is not a plan folder.
+    The folder's files are first checked against its manifest.json (:func:`check_manifest`), so
+    that a folder holding parts of two plans (a write stopped halfway, a file changed by hand) is
+    refused rather than read. ``business`` overrides the business-case inputs stored in
+    summary.json (keys of :class:`BusinessInputs`; None values keep the stored ones). Raises
+    :class:`InputError` when ``path`` is not a plan folder, or not one consistent plan.
     """
     folder = Path(path)
     hint = "give a folder that `consolidate plan --out` wrote"
+    again = f"run `consolidate plan --out {folder}` again to rewrite it"
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder; {hint}")
     missing = [name for name in PLAN_FILES if not (folder / name).is_file()]
+    if missing and not (folder / MANIFEST_FILE).exists() and not staging_folders(folder):
+        raise InputError(f"{folder} is not a plan folder (no {', '.join(missing)}); {hint}")
+    check_manifest(folder)
     if missing:
         raise InputError(f"{folder} is not a plan folder (no {', '.join(missing)}); {hint}")
     try:
@@ -178,7 +261,8 @@ def read_plan_dir(path: str | Path, business: dict | None = None) -> PlanData:
         raise InputError(f"{folder / 'summary.json'}: not valid JSON ({exc}); {hint}") from None
     needed = ("hosts_after", "assumptions", "estate", "utilisation", "cost_per_year_before")
     if not isinstance(summary, dict) or any(key not in summary for key in needed):
-        raise InputError(f"{folder / 'summary.json'} lacks the report's figures; run `consolidate plan` again to rewrite {folder}")
+        raise InputError(f"{folder / 'summary.json'} lacks the report's figures; {again}")
+    _check_summary(folder / "summary.json", summary, again)
     try:
         placement = pd.read_csv(folder / "placement.csv", dtype={"server_id": str, "host_id": str}, keep_default_na=False)
         hosts = pd.read_csv(folder / "hosts.csv", dtype={"host_id": str})
@@ -188,10 +272,102 @@ def read_plan_dir(path: str | Path, business: dict | None = None) -> PlanData:
         lacking = [c for c in columns if c not in frame.columns]
         if lacking:
             raise InputError(f"{folder / name}: missing column(s) {', '.join(lacking)}; {hint}")
+    placement = _checked_placement(folder, placement, hosts, again)
     load, timestamps = _read_replay(folder / REPLAY_FILE, hosts["host_id"])
-    inputs = BusinessInputs.from_dict(summary.get("business_case", {}).get("inputs"), **(business or {}))
     data = PlanData(folder.resolve().name, summary, placement, hosts, load, timestamps)
-    return data.with_business(inputs)
+    try:
+        inputs = BusinessInputs.from_dict(summary.get("business_case", {}).get("inputs"), **(business or {}))
+        return data.with_business(inputs)
+    except InputError:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, ZeroDivisionError) as exc:
+        raise InputError(f"{folder / 'summary.json'}: its figures are not what `consolidate plan` writes ({_describe(exc)}); {again}") from None
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception in a few words: ``no key 'host'``, or the message."""
+    if isinstance(exc, KeyError):
+        return f"no key {exc.args[0]!r}" if exc.args else "a key is missing"
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+
+
+#: summary.json's figures and the types the report reads them as.
+_SUMMARY_TYPES = {
+    "hosts_after": int, "hosts_before": int, "servers": int, "assumptions": dict, "estate": dict,
+    "utilisation": dict, "cost_per_year_before": float, "cost_per_year_after": float,
+    "energy_kwh_per_year_before": float, "energy_kwh_per_year_after": float, "trace": dict,
+}
+_ASSUMPTION_TYPES = {"host_model": str, "host": dict, "hypervisor": str}
+_HOST_TYPES = {"cores": int, "threads": int, "ghz": float, "perf": float, "ram_gb": float}
+_UTILISATION_TYPES = {
+    "bin_pct": float, "before_counts": list, "after_counts": list, "before_p95_pct": float, "before_peak_pct": float,
+    "before_median_server_peak_pct": float, "after_p95_pct": float, "after_peak_pct": float,
+    "after_median_host_peak_pct": float, "cpu_target_pct": float,
+}
+
+
+def _check_summary(path: Path, summary: dict, again: str) -> None:
+    """summary.json's main figures have the types the report and the exports read them as."""
+    def check(where: str, table: dict, types: dict) -> None:
+        for key, kind in types.items():
+            if key not in table:
+                if where == "":
+                    continue
+                raise InputError(f"{path}: no {where}{key}; {again}")
+            value = table[key]
+            if kind is float:
+                ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+            elif kind is int:
+                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            else:
+                ok = isinstance(value, kind)
+            if not ok:
+                what = {int: "a whole number of at least 0", float: "a number", dict: "an object", str: "a text",
+                        list: "a list"}[kind]
+                raise InputError(f"{path}: {where}{key} is {json.dumps(value)[:60]}, not {what}; {again}")
+
+    check("", summary, _SUMMARY_TYPES)
+    check("assumptions.", summary["assumptions"], _ASSUMPTION_TYPES)
+    check("assumptions.host.", summary["assumptions"]["host"], _HOST_TYPES)
+    check("utilisation.", summary["utilisation"], _UTILISATION_TYPES)
+
+
+def _bad_row(path: Path, frame: pd.DataFrame, mask, column: str, rule: str, again: str) -> InputError:
+    row = int(np.flatnonzero(np.asarray(mask))[0])
+    value = frame[column].iloc[row]
+    return InputError(f"{path} line {row + 2}, column {column}: {str(value)[:60]!r} {rule}; fix that row or {again}")
+
+
+def _checked_placement(folder: Path, placement: pd.DataFrame, hosts: pd.DataFrame, again: str) -> pd.DataFrame:
+    """placement.csv with vcpus and ram_gb as numbers, each checked, and every host_id one of hosts.csv's.
+
+    A row is refused (InputError naming its line and column) when vcpus is not a whole number of at
+    least 1, ram_gb not a finite number above 0, or host_id neither empty (not placed) nor a host of
+    hosts.csv; a host_id of hosts.csv must be a non-empty name without "/" or "\\", once.
+    """
+    path, hosts_path = folder / "placement.csv", folder / "hosts.csv"
+    host_ids = hosts["host_id"].fillna("").astype(str)
+    bad = (host_ids == "") | host_ids.str.contains(r"[/\\\x00-\x1f]", regex=True) | host_ids.isin({".", ".."})
+    if bad.any():
+        raise _bad_row(hosts_path, hosts, bad, "host_id", 'is not a host name (empty, or holds "/", "\\" or a control character)', again)
+    dup = host_ids.duplicated()
+    if dup.any():
+        raise _bad_row(hosts_path, hosts, dup, "host_id", "is there twice", again)
+    server_ids = placement["server_id"].astype(str)
+    if (server_ids == "").any():
+        raise _bad_row(path, placement, server_ids == "", "server_id", "is empty: every row needs a server id", again)
+    unknown = (placement["host_id"] != "") & ~placement["host_id"].isin(set(host_ids))
+    if unknown.any():
+        raise _bad_row(path, placement, unknown, "host_id", f"is not a host of {hosts_path.name} (nor empty, for a server not placed)", again)
+    vcpus = pd.to_numeric(placement["vcpus"], errors="coerce")
+    bad = ~np.isfinite(vcpus.to_numpy(dtype=float)) | (vcpus < 1) | (vcpus != np.round(vcpus))
+    if bad.any():
+        raise _bad_row(path, placement, bad, "vcpus", "is not a whole number of at least 1", again)
+    ram = pd.to_numeric(placement["ram_gb"], errors="coerce")
+    bad = ~np.isfinite(ram.to_numpy(dtype=float)) | ~(ram > 0)
+    if bad.any():
+        raise _bad_row(path, placement, bad, "ram_gb", "is not a number of GB above 0", again)
+    return placement.assign(vcpus=vcpus.astype(np.int64), ram_gb=ram.astype(float))
 
 
 def _read_replay(path: Path, host_ids: pd.Series) -> tuple[np.ndarray | None, pd.DatetimeIndex | None]:
