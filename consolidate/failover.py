@@ -27,6 +27,7 @@ import numpy as np
 
 from consolidate.jit import njit
 from consolidate.models.workload import Workload
+from consolidate.ranking import first_min, lowest
 from consolidate.simulate import Replay
 
 #: Survivors (lowest peak first) that may take a failed host's VMs.
@@ -75,8 +76,9 @@ def failover_kernel(
         for t in range(n_steps):
             if load[h, t] > peak[h]:
                 peak[h] = load[h, t]
-    by_peak = np.argsort(peak, kind="mergesort")
     k = min(n_candidates, n_hosts - 1)
+    # The k survivors of lowest peak are among the k + 1 lowest hosts, whichever host fails.
+    by_peak = lowest(peak, k + 1)
     cand = np.empty(k, dtype=np.int64)
     rows = np.empty((k, n_steps))
     rows_gb = np.empty(k)
@@ -89,7 +91,9 @@ def failover_kernel(
                 cand[c] = h
                 c += 1
         for j in range(k):
-            rows[j] = load[cand[j]]
+            # Element loops: an array-to-array slice assignment costs seconds of compilation.
+            for t in range(n_steps):
+                rows[j, t] = load[cand[j], t]
             rows_gb[j] = load_gb[cand[j]]
         for i in order:
             if assignment[i] != f:
@@ -114,7 +118,7 @@ def failover_kernel(
                     best_low = j
             dest = best_fit if best_fit >= 0 else best_low
             if dest < 0:
-                dest = int(np.argmin(rows_gb))
+                dest = first_min(rows_gb)
             rows_gb[dest] += mem_gb[i]
             for t in range(n_steps):
                 rows[dest, t] += cpu_ghz[i, t]

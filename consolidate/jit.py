@@ -18,6 +18,9 @@ from pathlib import Path
 import numba
 from numba.core import caching
 
+# The compile-time listener must hear every kernel's compilation, the first included.
+from consolidate.solvers import clock  # noqa: F401
+
 _PACKAGE = Path(__file__).resolve().parent
 # Numba 0.59-0.6x name these with a leading underscore.
 _IN_TREE = getattr(caching, "InTreeCacheLocator", None) or caching._InTreeCacheLocator

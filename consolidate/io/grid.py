@@ -21,51 +21,106 @@ NS_PER_S = 1_000_000_000
 MAX_GRID_CELLS = 2_000_000_000
 
 
-@njit
-def median_spacing_ns(codes: np.ndarray, time_ns: np.ndarray, n_rows: int) -> np.ndarray:
-    """Median spacing between one server's distinct timestamps, per server (float64 ns).
+# Every read runs these kernels, so they have their signature (compiled once, at import). The
+# timestamps and values may come read-only from pyarrow: read-only inputs take writable ones too.
+#: Server codes and UTC timestamps of the samples.
+_SAMPLES = "int32[::1], Array(int64, 1, 'C', readonly=True)"
 
-    Samples may come in any order; each server's timestamps are gathered (counting sort by
-    server, stable) and sorted only when they are not in order already. Repeated timestamps
-    are not spacings and are skipped. A server with fewer than two distinct timestamps gets NaN.
+
+@njit("(int64[::1], int64, int64)")
+def _kth_smallest(values: np.ndarray, n: int, k: int) -> int:
+    """The ``k``-th smallest (from 0) of ``values[:n]``, by quickselect (Hoare's partition).
+
+    Reorders ``values[:n]`` so that ``values[k + 1:n]`` holds no smaller value. (numba's
+    ``np.median`` and ``np.sort`` cost seconds of compilation; this loop a tenth.)
     """
+    lo, hi = 0, n - 1
+    while lo < hi:
+        pivot = values[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while values[j] > pivot:
+                j -= 1
+            if i <= j:
+                values[i], values[j] = values[j], values[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return values[k]
+
+
+@njit(f"({_SAMPLES}, int64)")
+def _median_spacing(codes: np.ndarray, time_ns: np.ndarray, n_rows: int):
+    """Per server, the median spacing of its distinct timestamps (float64 ns, NaN for fewer
+    than two), and whether each server's samples came in time order (if not, the medians are
+    not computed)."""
     n = codes.shape[0]
     offsets = np.zeros(n_rows + 1, dtype=np.int64)
     for i in range(n):
         offsets[codes[i] + 1] += 1
     for r in range(n_rows):
         offsets[r + 1] += offsets[r]
-    fill = offsets[:-1].copy()
+    # Counting sort by server, stable: each server's timestamps in their input order.
+    fill = np.empty(n_rows, dtype=np.int64)
+    for r in range(n_rows):
+        fill[r] = offsets[r]
     gathered = np.empty(n, dtype=np.int64)
     for i in range(n):
         r = codes[i]
         gathered[fill[r]] = time_ns[i]
         fill[r] += 1
-    out = np.full(n_rows, np.nan)
+    out = np.empty(n_rows)
+    steps = np.empty(n, dtype=np.int64)
     for r in range(n_rows):
-        seg = gathered[offsets[r] : offsets[r + 1]]
-        if seg.shape[0] < 2:
-            continue
-        ordered = True
-        for j in range(1, seg.shape[0]):
-            if seg[j] < seg[j - 1]:
-                ordered = False
-                break
-        if not ordered:
-            seg = np.sort(seg)
-        steps = np.empty(seg.shape[0] - 1, dtype=np.int64)
+        out[r] = np.nan
         k = 0
-        for j in range(1, seg.shape[0]):
-            d = seg[j] - seg[j - 1]
+        for j in range(offsets[r] + 1, offsets[r + 1]):
+            d = gathered[j] - gathered[j - 1]
+            if d < 0:
+                return out, False
             if d > 0:
                 steps[k] = d
                 k += 1
-        if k > 0:
-            out[r] = np.median(steps[:k])
+        if k == 0:
+            continue
+        # Median as numpy's: the middle value, or the mean of the two middle ones.
+        low = _kth_smallest(steps, k, (k - 1) // 2)
+        if k % 2:
+            out[r] = low
+            continue
+        high = steps[k // 2]
+        for j in range(k // 2 + 1, k):
+            if steps[j] < high:
+                high = steps[j]
+        out[r] = (low + high) / 2
+    return out, True
+
+
+def median_spacing_ns(codes: np.ndarray, time_ns: np.ndarray, n_rows: int) -> np.ndarray:
+    """Median spacing between one server's distinct timestamps, per server (float64 ns).
+
+    Samples may come in any order: each server's timestamps are gathered (counting sort by
+    server, stable), and all samples are sorted by server and time only when some server's are
+    not in order already. Repeated timestamps are not spacings and are skipped. A server with
+    fewer than two distinct timestamps gets NaN.
+    """
+    codes = np.ascontiguousarray(codes, dtype=np.int32)
+    time_ns = np.ascontiguousarray(time_ns, dtype=np.int64)
+    out, in_order = _median_spacing(codes, time_ns, n_rows)
+    if not in_order:
+        by_time = np.lexsort((time_ns, codes))
+        out, _ = _median_spacing(codes[by_time], time_ns[by_time], n_rows)
     return out
 
 
-@njit
+@njit(f"({_SAMPLES}, Array(float32, 1, 'C', readonly=True), int64, int64, float32[:, ::1], int64[::1], int64[::1])")
 def scatter_max(
     codes: np.ndarray,
     time_ns: np.ndarray,
@@ -97,7 +152,7 @@ def scatter_max(
                 grid[r, c] = v
 
 
-@njit
+@njit("(float32[:, ::1], int64[::1], int64[::1], int64[::1])")
 def fill_rows(grid: np.ndarray, gaps: np.ndarray, late: np.ndarray, early: np.ndarray) -> None:
     """Fill each row's empty (NaN) cells in place, counting per row.
 
@@ -186,7 +241,8 @@ def to_grid(
     grid = np.full((n_rows, n_steps), np.nan, dtype=np.float32)
     counts = [np.zeros(n_rows, dtype=np.int64) for _ in range(5)]
     samples, merged, gaps, late, early = counts
-    scatter_max(codes, time_ns, np.ascontiguousarray(values, dtype=np.float32), np.int64(start_ns),
-                np.int64(interval_s * NS_PER_S), grid, samples, merged)
+    scatter_max(np.ascontiguousarray(codes, dtype=np.int32), np.ascontiguousarray(time_ns, dtype=np.int64),
+                np.ascontiguousarray(values, dtype=np.float32), np.int64(start_ns), np.int64(interval_s * NS_PER_S),
+                grid, samples, merged)
     fill_rows(grid, gaps, late, early)
     return Gridded(grid, samples, merged, gaps, late, early)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from consolidate.jit import njit
+from consolidate.simulate import host_load_kernel
 
 #: Relative safety margin on every capacity the packers use.
 REL_MARGIN = 1e-6
@@ -21,34 +21,23 @@ def effective_caps(cpu_cap_ghz: float, mem_cap_gb: float, rel_margin: float = RE
     return float(cpu_cap_ghz) * (1.0 - rel_margin), float(mem_cap_gb) * (1.0 - rel_margin)
 
 
-@njit
-def host_loads(cpu_ghz: np.ndarray, mem_gb: np.ndarray, assignment: np.ndarray, n_hosts: int):
-    """CPU load (n_hosts, T) GHz and memory (n_hosts,) GB of each host, float64; -1 is skipped."""
-    n, n_steps = cpu_ghz.shape
-    load_ghz = np.zeros((n_hosts, n_steps))
-    load_gb = np.zeros(n_hosts)
-    for i in range(n):
-        h = assignment[i]
-        if h < 0:
-            continue
-        load_gb[h] += mem_gb[i]
-        for t in range(n_steps):
-            load_ghz[h, t] += cpu_ghz[i, t]
-    return load_ghz, load_gb
+def host_loads(cpu_ghz: np.ndarray, mem_gb: np.ndarray, assignment: np.ndarray, n_hosts: int) -> tuple[np.ndarray, np.ndarray]:
+    """CPU load (n_hosts, T) GHz and memory (n_hosts,) GB of each host, float64; -1 is skipped.
+
+    The replay's kernel sums the CPU (one kernel fewer to compile); ``np.bincount`` adds the
+    memory in VM order, as the loop did.
+    """
+    assignment = np.ascontiguousarray(assignment, dtype=np.int64)
+    placed = assignment >= 0
+    load_gb = np.bincount(assignment[placed], weights=np.asarray(mem_gb, dtype=np.float64)[placed], minlength=n_hosts)
+    return host_load_kernel(cpu_ghz, assignment, n_hosts), load_gb
 
 
-@njit
 def worst_steps(load_ghz: np.ndarray, cpu_cap_ghz: float) -> np.ndarray:
-    """Per host, the step of the largest load if it exceeds ``cpu_cap_ghz``, else -1."""
-    n_hosts, n_steps = load_ghz.shape
-    out = np.full(n_hosts, -1, dtype=np.int64)
-    for h in range(n_hosts):
-        best = cpu_cap_ghz
-        for t in range(n_steps):
-            if load_ghz[h, t] > best:
-                best = load_ghz[h, t]
-                out[h] = t
-    return out
+    """Per host, the step of the largest load if it exceeds ``cpu_cap_ghz``, else -1 (int64)."""
+    if load_ghz.shape[1] == 0:
+        return np.full(load_ghz.shape[0], -1, dtype=np.int64)
+    return np.where(load_ghz.max(axis=1) > cpu_cap_ghz, load_ghz.argmax(axis=1), -1).astype(np.int64)
 
 
 def violations(

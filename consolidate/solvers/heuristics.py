@@ -13,7 +13,8 @@ stops at the first one over capacity.
 
 All kernels take ``cpu_ghz`` float32 (n, T) C-contiguous, ``mem_gb`` (n,) float64, ``order``
 (the VM visiting order, int64) and the effective capacities; they return an int32 assignment
-(host index per VM, -1 for VMs the order leaves out).
+(host index per VM, -1 for VMs the order leaves out). First-fit and best-fit share one kernel;
+the kernels the packers call have their signature, so numba compiles each of them once.
 
 References
 ----------
@@ -26,6 +27,9 @@ from __future__ import annotations
 import numpy as np
 
 from consolidate.jit import njit
+
+#: A packer's host arrays: CPU load (hosts x steps), memory, peak and its step.
+_HOSTS = "float64[:, ::1], float64[::1], float64[::1], int64[::1]"
 
 SORT_KEYS = ("peak", "sum", "l2")
 
@@ -72,7 +76,7 @@ def row_stats(cpu_ghz):
     return peak, mean, mean_sq
 
 
-@njit
+@njit("(float32[:, ::1],)")
 def item_peaks(cpu_ghz: np.ndarray):
     """Peak demand (GHz, float64) and its step, per VM."""
     n, n_steps = cpu_ghz.shape
@@ -88,7 +92,7 @@ def item_peaks(cpu_ghz: np.ndarray):
     return peak, arg
 
 
-@njit
+@njit(f"(float32[:, ::1], float64[::1], int64, int64, {_HOSTS}, float64[::1], int64[::1], float64, float64)")
 def fits(cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg, item_peak, item_arg, cpu_cap, mem_cap):
     """True when VM ``i`` fits on host ``h`` at every step and in memory."""
     if load_gb[h] + mem_gb[i] > mem_cap:
@@ -107,7 +111,7 @@ def fits(cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg, item_pea
     return True
 
 
-@njit
+@njit(f"(float32[:, ::1], float64[::1], int64, int64, {_HOSTS})")
 def place(cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg):
     """Add VM ``i`` to host ``h`` and refresh the host's peak."""
     load_gb[h] += mem_gb[i]
@@ -121,75 +125,58 @@ def place(cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg):
     host_peak[h] = best
 
 
-@njit
+@njit(f"({_HOSTS})")
 def _grow(load_ghz, load_gb, host_peak, host_arg):
     """The host arrays with twice the rows, for a packer that opened more hosts than it had."""
     rows, n_steps = load_ghz.shape
     new_ghz = np.zeros((2 * rows, n_steps))
-    new_ghz[:rows] = load_ghz
     new_gb = np.zeros(2 * rows)
-    new_gb[:rows] = load_gb
     new_peak = np.zeros(2 * rows)
-    new_peak[:rows] = host_peak
     new_arg = np.zeros(2 * rows, dtype=np.int64)
-    new_arg[:rows] = host_arg
+    # Element loops: an array-to-array slice assignment costs seconds of compilation.
+    for h in range(rows):
+        for t in range(n_steps):
+            new_ghz[h, t] = load_ghz[h, t]
+        new_gb[h] = load_gb[h]
+        new_peak[h] = host_peak[h]
+        new_arg[h] = host_arg[h]
     return new_ghz, new_gb, new_peak, new_arg
 
 
 @njit
-def first_fit(cpu_ghz, mem_gb, order, cpu_cap, mem_cap):
-    """First-fit: each VM in ``order`` goes on the lowest-numbered host that takes it."""
+def decreasing_fit(cpu_ghz, mem_gb, order, cpu_cap, mem_cap, best):
+    """Each VM in ``order`` on the lowest-numbered host that takes it (first-fit) or, with
+    ``best``, on the host it leaves fullest (best-fit: mean CPU + memory, normalised)."""
     n, n_steps = cpu_ghz.shape
     item_peak, item_arg = item_peaks(cpu_ghz)
     load_ghz = np.zeros((16, n_steps))
     load_gb = np.zeros(16)
     host_peak = np.zeros(16)
     host_arg = np.zeros(16, dtype=np.int64)
+    host_sum = np.zeros(n)
+    item_sum = np.zeros(n)
+    if best:
+        for i in range(n):
+            s = 0.0
+            for t in range(n_steps):
+                s += cpu_ghz[i, t]
+            item_sum[i] = s
     assignment = np.full(n, -1, dtype=np.int32)
     n_hosts = 0
     for i in order:
         chosen = n_hosts
+        top = -1.0
         for h in range(n_hosts):
-            if fits(cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg, item_peak, item_arg, cpu_cap, mem_cap):
+            if best:
+                fill = (host_sum[h] + item_sum[i]) / (cpu_cap * n_steps) + (load_gb[h] + mem_gb[i]) / mem_cap
+                if fill > top and fits(
+                    cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg, item_peak, item_arg, cpu_cap, mem_cap
+                ):
+                    top = fill
+                    chosen = h
+            elif fits(cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg, item_peak, item_arg, cpu_cap, mem_cap):
                 chosen = h
                 break
-        if chosen == n_hosts:
-            n_hosts += 1
-            if n_hosts > load_gb.shape[0]:
-                load_ghz, load_gb, host_peak, host_arg = _grow(load_ghz, load_gb, host_peak, host_arg)
-        place(cpu_ghz, mem_gb, i, chosen, load_ghz, load_gb, host_peak, host_arg)
-        assignment[i] = chosen
-    return assignment
-
-
-@njit
-def best_fit(cpu_ghz, mem_gb, order, cpu_cap, mem_cap):
-    """Best-fit: each VM goes on the host it leaves fullest (mean CPU + memory, normalised)."""
-    n, n_steps = cpu_ghz.shape
-    item_peak, item_arg = item_peaks(cpu_ghz)
-    load_ghz = np.zeros((16, n_steps))
-    load_gb = np.zeros(16)
-    host_sum = np.zeros(n)
-    host_peak = np.zeros(16)
-    host_arg = np.zeros(16, dtype=np.int64)
-    item_sum = np.zeros(n)
-    for i in range(n):
-        s = 0.0
-        for t in range(n_steps):
-            s += cpu_ghz[i, t]
-        item_sum[i] = s
-    assignment = np.full(n, -1, dtype=np.int32)
-    n_hosts = 0
-    for i in order:
-        chosen = n_hosts
-        best = -1.0
-        for h in range(n_hosts):
-            fill = (host_sum[h] + item_sum[i]) / (cpu_cap * n_steps) + (load_gb[h] + mem_gb[i]) / mem_cap
-            if fill > best and fits(
-                cpu_ghz, mem_gb, i, h, load_ghz, load_gb, host_peak, host_arg, item_peak, item_arg, cpu_cap, mem_cap
-            ):
-                best = fill
-                chosen = h
         if chosen == n_hosts:
             n_hosts += 1
             if n_hosts > load_gb.shape[0]:
@@ -198,6 +185,16 @@ def best_fit(cpu_ghz, mem_gb, order, cpu_cap, mem_cap):
         host_sum[chosen] += item_sum[i]
         assignment[i] = chosen
     return assignment
+
+
+def first_fit(cpu_ghz: np.ndarray, mem_gb: np.ndarray, order: np.ndarray, cpu_cap: float, mem_cap: float) -> np.ndarray:
+    """First-fit: each VM in ``order`` goes on the lowest-numbered host that takes it."""
+    return decreasing_fit(cpu_ghz, mem_gb, order, cpu_cap, mem_cap, False)
+
+
+def best_fit(cpu_ghz: np.ndarray, mem_gb: np.ndarray, order: np.ndarray, cpu_cap: float, mem_cap: float) -> np.ndarray:
+    """Best-fit: each VM goes on the host it leaves fullest (mean CPU + memory, normalised)."""
+    return decreasing_fit(cpu_ghz, mem_gb, order, cpu_cap, mem_cap, True)
 
 
 @njit

@@ -33,6 +33,7 @@ import numba as nb
 import numpy as np
 
 from consolidate.jit import njit
+from consolidate.ranking import lowest
 from consolidate.solvers import clock
 
 #: Random swaps tried per VM of the chosen host in each iteration.
@@ -46,8 +47,13 @@ EVAL_OVERHEAD = 48
 #: Iterations between two looks at the wall clock.
 CLOCK_EVERY = 64
 
+# The kernels local_search calls have their signature, so that numba compiles each once rather
+# than again for the literal -1 or 0, or the int32 index, of some call site.
+#: Per-host arrays of the checked columns: load (hosts x columns), memory, weights, memory weights.
+_LOADS = "float64[:, ::1], float64[::1], float64[:, ::1], float64[::1]"
 
-@njit
+
+@njit("(float64[::1], float64[::1], int64, float64, float64, float64, float64)")
 def overflow_of(load_row, weight_row, n_steps, load_gb, weight_gb, cpu_cap, mem_cap):
     """Weighted overflow of one host on its first ``n_steps`` (checked) columns.
 
@@ -65,7 +71,7 @@ def overflow_of(load_row, weight_row, n_steps, load_gb, weight_gb, cpu_cap, mem_
     return s
 
 
-@njit
+@njit("(float64[::1], int64)")
 def peak_on(row, n_steps):
     """Largest of ``row[:n_steps]``."""
     best = -np.inf
@@ -75,7 +81,7 @@ def peak_on(row, n_steps):
     return best
 
 
-@njit
+@njit(f"(float32[:, ::1], float64[::1], int64, int64, {_LOADS}, float64[::1], float64[::1], int64, float64, float64, float64)")
 def add_cost(sub_ghz, mem_gb, i, g, load, load_gb, weight, weight_gb, host_peak, item_peak, n_steps, cpu_cap, mem_cap, stop_at):
     """Weighted overflow VM ``i`` adds to host ``g`` on the checked columns.
 
@@ -102,7 +108,7 @@ def add_cost(sub_ghz, mem_gb, i, g, load, load_gb, weight, weight_gb, host_peak,
     return s + acc / cpu_cap
 
 
-@njit
+@njit(f"(float32[:, ::1], float64[::1], int64, int64, int64, {_LOADS}, int64, float64, float64)")
 def exchange_over(sub_ghz, mem_gb, out_i, in_j, h, load, load_gb, weight, weight_gb, n_steps, cpu_cap, mem_cap):
     """Weighted overflow of host ``h`` on the checked columns after VM ``out_i`` leaves and ``in_j`` joins.
 
@@ -132,7 +138,7 @@ def exchange_over(sub_ghz, mem_gb, out_i, in_j, h, load, load_gb, weight, weight
     return s
 
 
-@njit
+@njit(f"(int64, {_LOADS}, float64[::1], float64[::1], float64[::1], float64[::1], int64, float64, float64)")
 def _refresh(h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_steps, cpu_cap, mem_cap):
     """Recompute host ``h``'s peak, weighted overflow and unweighted overflow on the checked columns."""
     host_peak[h] = peak_on(load[h], n_steps)
@@ -140,7 +146,7 @@ def _refresh(h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_
     raw[h] = overflow_of(load[h], ones, n_steps, load_gb[h], 1.0, cpu_cap, mem_cap)
 
 
-@njit
+@njit("(float32[:, ::1], float32[:, ::1], float64[::1], int64, int64, int64, float64[:, ::1], float64[:, ::1], float64[::1], int64)")
 def _shift(cpu_ghz, sub_ghz, mem_gb, i, src, dst, load_ghz, load, load_gb, n_steps):
     """Move VM ``i``'s demand from host ``src`` to host ``dst`` (-1: nowhere) in every load."""
     for t in range(cpu_ghz.shape[1]):
@@ -159,7 +165,7 @@ def _shift(cpu_ghz, sub_ghz, mem_gb, i, src, dst, load_ghz, load, load_gb, n_ste
         load_gb[dst] += mem_gb[i]
 
 
-@njit
+@njit("(int64, int64, int64, int32[::1], int32[:, ::1], int64[::1], int64[::1])")
 def _relist(i, src, dst, assignment, members, count, slot):
     """Membership lists: VM ``i`` leaves ``src`` (-1: none; its last VM fills the hole), joins ``dst``."""
     if src >= 0:
@@ -173,7 +179,7 @@ def _relist(i, src, dst, assignment, members, count, slot):
     assignment[i] = dst
 
 
-@njit
+@njit("(float64[:, ::1], float64, boolean[::1])")
 def _violated_steps(load_ghz, cpu_cap, in_set):
     """Each host's worst step over capacity that is not checked yet (distinct, int64)."""
     n_hosts, n_all = load_ghz.shape
@@ -193,17 +199,21 @@ def _violated_steps(load_ghz, cpu_cap, in_set):
     return found[:n_found]
 
 
-@njit
+@njit(["(float32[:, ::1], int64)", "(float64[:, ::1], int64)"])
 def _grow_columns(a, n_cols):
     """``a`` with room for at least ``n_cols`` columns (doubling), contents kept."""
-    if a.shape[1] >= n_cols:
+    rows, cols = a.shape
+    if cols >= n_cols:
         return a
-    out = np.empty((a.shape[0], max(n_cols, 2 * a.shape[1])), dtype=a.dtype)
-    out[:, : a.shape[1]] = a
+    out = np.empty((rows, max(n_cols, 2 * cols)), dtype=a.dtype)
+    # Element loops: an array-to-array slice assignment costs seconds of compilation.
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = a[r, c]
     return out
 
 
-@njit
+@njit("()")
 def _now():
     with nb.objmode(now="float64"):
         now = clock.now()
@@ -266,7 +276,11 @@ def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap,
             _relist(i, -1, h, assignment, members, count, slot)
     item_peak = np.empty(n)
     for i in range(n):
-        item_peak[i] = peak_on(sub_ghz[i].astype(np.float64), n_steps)
+        top = -np.inf
+        for k in range(n_steps):
+            if sub_ghz[i, k] > top:
+                top = sub_ghz[i, k]
+        item_peak[i] = top
     host_peak = np.empty(n_hosts)
     over = np.zeros(n_hosts)
     raw = np.zeros(n_hosts)
@@ -298,7 +312,9 @@ def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap,
     tabu_host = np.full(n, -1, dtype=np.int64)
     tabu_until = np.zeros(n, dtype=np.int64)
     hot = np.empty(n_hosts, dtype=np.int64)
-    hosts = np.arange(n_hosts)
+    hosts = np.empty(n_hosts, dtype=np.int64)
+    for g in range(n_hosts):
+        hosts[g] = g
     n_sample = min(n_hosts, HOST_SAMPLE)
 
     it = 0
@@ -330,7 +346,7 @@ def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap,
             for h in range(n_hosts):
                 _refresh(h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_steps, cpu_cap, mem_cap)
             best_raw = raw.sum()
-            best_assignment[:] = assignment
+            best_assignment = assignment.copy()
         if work >= max_work:
             break
         if it % CLOCK_EVERY == 0 and _now() > deadline:
@@ -347,12 +363,16 @@ def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap,
         gains = np.empty(n_members)
         for q in range(n_members):
             gains[q] = exchange_over(sub_ghz, mem_gb, members[h, q], -1, h, load, load_gb, weight, weight_gb, n_steps, cpu_cap, mem_cap)
-        ranked = np.argsort(gains, kind="mergesort")[:MOVERS]
-        movers = members[h, :n_members][ranked].copy()
-        gains = gains[ranked] - over[h]
+        ranked = lowest(gains, MOVERS)
+        n_movers = ranked.size
+        movers = np.empty(n_movers, dtype=np.int64)
+        mover_gain = np.empty(n_movers)
+        for q in range(n_movers):
+            movers[q] = members[h, ranked[q]]
+            mover_gain[q] = gains[ranked[q]] - over[h]
         # Each evaluation also costs a fixed overhead (about EVAL_OVERHEAD steps' worth), which
         # dominates on short series (T = 1 for peak sizing); a move rewrites the full series.
-        evaluations = n_members + movers.size * (n_sample + 2 * SWAPS_PER_VM)
+        evaluations = n_members + n_movers * (n_sample + 2 * SWAPS_PER_VM)
         work += float(evaluations) * (n_steps + EVAL_OVERHEAD) + n_hosts + 2 * n_all
         # Destination hosts: all, or a random sample (partial Fisher-Yates shuffle).
         for q in range(n_sample):
@@ -363,9 +383,9 @@ def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap,
         move_i = -1
         move_g = -1
         swap_j = -1
-        for q in range(movers.size):
+        for q in range(n_movers):
             i = movers[q]
-            gain = gains[q]
+            gain = mover_gain[q]
             for r in range(n_sample):
                 g = hosts[r]
                 if g == h or (tabu_host[i] == g and tabu_until[i] > it):
@@ -425,5 +445,5 @@ def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap,
         total_raw = raw.sum()
         if total_raw < best_raw:
             best_raw = total_raw
-            best_assignment[:] = assignment
+            best_assignment = assignment.copy()
     return best_assignment, False, work, steps[:n_steps].copy()

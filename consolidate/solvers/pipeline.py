@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from consolidate.errors import InputError
-from consolidate.solvers import clock, cpsat, heuristics, localsearch
+from consolidate.solvers import clock, cpsat, heuristics
 from consolidate.solvers.bounds import lower_bounds
 from consolidate.solvers.feasibility import (
     REL_MARGIN,
@@ -167,6 +167,10 @@ def fixed_count_search(
     steps to check from the start (default: those of highest total demand, plus each warm-start
     host's peak step).
     """
+    # Imported here: its kernels compile (or load) only in runs that search, and on the solvers'
+    # clock, which stops while numba compiles.
+    from consolidate.solvers import localsearch
+
     n = cpu_ghz.shape[0]
     assignment = np.full(n, -1, dtype=np.int32) if start is None else start.astype(np.int32)
     order = heuristics.sort_order(cpu_ghz, mem_gb, cpu_cap, mem_cap, "l2")
