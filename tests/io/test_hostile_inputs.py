@@ -4,7 +4,6 @@ exit 2 with one line naming the file, row or column (or the option), what is wro
 import builtins
 import gzip
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -140,15 +139,6 @@ def test_unreadable_inventory_and_placement(tmp_path, capsys, monkeypatch, good)
     _deny(monkeypatch, "inv.csv", "placement.csv")
     fails(capsys, ["inspect", good, "--inventory", inv], "inv.csv: permission denied")
     fails(capsys, ["simulate", good, "--placement", placement], "placement.csv: permission denied")
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files under chmod 000")
-def test_chmod_000(tmp_path, capsys, good):
-    good.chmod(0)
-    try:
-        fails(capsys, ["inspect", good], "permission denied")
-    finally:
-        good.chmod(0o644)
 
 
 def test_latin1_inventory(tmp_path, capsys, good):
