@@ -26,7 +26,8 @@ from consolidate.models import constants
 #: assumed; ``consolidate catalog``).
 DEFAULT_HOST = "hpe-dl380-gen10plus"
 #: The ``format`` choices of :func:`consolidate.read_traces`.
-TRACE_FORMATS = ("auto", "long", "wide", "planetlab", "bitbrains")
+TRACE_FORMATS = ("auto", "sar", "perfmon", "esxtop", "prometheus", "nmon", "collectd", "vsphere", "bitbrains", "planetlab",
+                 "long", "wide")
 HYPERVISORS = ("none", "xen", "kvm", "esxi", "hyperv")
 #: What picks a mix of host models (consolidate.solvers.mix).
 OBJECTIVES = ("hosts", "cost", "energy")
@@ -331,6 +332,10 @@ READ = (
     Option("timezone", None, "IANA zone of naive local timestamps (default: UTC)", metavar="TZ"),
     Option("interval_s", None, "grid spacing (default: detected median spacing)", int, "s",
            check=between(1.0, hint="give a positive number of seconds"), flag="--interval", metavar="SECONDS"),
+    Option("start", None, "read the samples from this date or time (UTC unless it carries a zone)", metavar="DATE"),
+    Option("end", None, "read the samples before this date or time; a date alone includes that day", metavar="DATE"),
+    Option("exclude", None, "leave these servers out: ids, comma-separated, or a file of ids (one per line)",
+           metavar="ID[,ID...]|FILE"),
 )
 
 #: `consolidate sample`: a synthetic estate.

@@ -7,27 +7,30 @@ DESIGN.md ("Reading real exports") make is counted in ``TraceSet.quality``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from consolidate.errors import InputError
+from consolidate.io.assemble import Selection, assemble
 from consolidate.io.bitbrains import read_bitbrains
-from consolidate.io.detect import (
-    FORMATS,
-    detect_folder_format,
-    existing,
-    one_line,
-    os_error,
-)
+from consolidate.io.detect import existing, file_text, one_line, os_error
+from consolidate.io.formats import detect_format, trace_formats
 from consolidate.io.inventory import read_inventory
 from consolidate.io.long import read_long
 from consolidate.io.planetlab import read_planetlab
 from consolidate.io.quality import inspect_traces
-from consolidate.io.tabular import check_columns, detect_file_format, parse_columns
+from consolidate.io.tabular import check_columns, parse_columns
 from consolidate.io.timestamps import check_timezone
+from consolidate.options import TRACE_FORMATS as FORMATS
+from consolidate.options import OptionError, utc_time
 from consolidate.io.wide import read_wide
 from consolidate.models.trace import TraceSet
+
+#: An ``end`` written as a date alone, which includes that day.
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 __all__ = [
     "FORMATS",
@@ -50,22 +53,30 @@ def read_traces(
     columns: dict[str, str] | None = None,
     timezone: str | None = None,
     interval_s: int | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    exclude: str | Path | Iterable[str] | None = None,
 ) -> TraceSet:
     """Read utilisation traces in any supported format onto one regular UTC grid.
 
     Parameters
     ----------
-    path : a file (CSV, .csv.gz, Parquet) or a folder of per-server files.
-    format : one of :data:`FORMATS`; ``auto`` recognises a Bitbrains folder (``;`` header with
-        ``CPU usage [MHZ]``), a PlanetLab folder (headerless, one number per line), a long file
-        (``timestamp, server_id, cpu_pct`` after the ``columns`` mapping; every Parquet file) and a
-        wide file (a time first column, numbers in the others).
-    inventory : inventory CSV path or DataFrame (:func:`read_inventory`).
-    columns : canonical name -> the file's column name (long and wide files only).
-    timezone : IANA zone of naive timestamps, which are otherwise UTC; timestamps with an offset
-        and epoch numbers are UTC already (PlanetLab and Bitbrains ignore it).
+    path : a file or a folder of per-server files (or a collectd host folder).
+    format : one of :data:`FORMATS`; ``auto`` asks each format in turn
+        (:mod:`consolidate.io.formats`): the exports of monitoring tools by their layout, then a
+        long file (``timestamp, server_id, cpu_pct`` after the ``columns`` mapping; every Parquet
+        file) or a wide file (a time first column, numbers in the others).
+    inventory : inventory path (CSV, RVTools xlsx, Azure Migrate CSV) or DataFrame
+        (:func:`read_inventory`).
+    columns : canonical name -> the file's column name (the formats that take it).
+    timezone : IANA zone of naive local timestamps, which are otherwise UTC (the formats that
+        have such times); timestamps with an offset and epoch numbers are UTC already.
     interval_s : grid spacing in seconds; default: the median over servers of each server's
         median spacing (PlanetLab: 300).
+    start, end : read the samples from ``start`` to before ``end`` (UTC unless they carry a
+        zone); an ``end`` given as a date alone includes that day.
+    exclude : server ids to leave out: an iterable, a comma-separated text, or the path of a
+        file of ids (one per line; ``#`` starts a comment).
 
     Returns
     -------
@@ -77,27 +88,69 @@ def read_traces(
     error reading a file, such as a permission denied, included).
     """
     try:
+        selection = _selection(start, end, exclude)
         return _read_traces(path, format=format, inventory=inventory, columns=columns, timezone=timezone,
-                            interval_s=interval_s)
+                            interval_s=interval_s, selection=selection)
     except InputError as err:
         raise InputError(one_line(str(err))) from None
     except OSError as err:
         raise os_error(Path(path), err) from None
 
 
-def _read_traces(path, *, format, inventory, columns, timezone, interval_s) -> TraceSet:
+def _read_traces(path, *, format, inventory, columns, timezone, interval_s, selection) -> TraceSet:
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     timezone = check_timezone(timezone)
     check_columns(columns)
     p = existing(path)
-    if format == "auto":
-        format = detect_folder_format(p) if p.is_dir() else detect_file_format(p, columns)
-    if format == "long":
-        return read_long(p, inventory=inventory, columns=columns, timezone=timezone, interval_s=interval_s)
-    if format == "wide":
-        return read_wide(p, inventory=inventory, columns=columns, timezone=timezone, interval_s=interval_s)
-    if columns:
-        raise InputError(f"--columns does not apply to the {format} format, whose columns are fixed; leave it out")
-    reader = read_planetlab if format == "planetlab" else read_bitbrains
-    return reader(p, inventory=inventory, interval_s=interval_s)
+    fmt = detect_format(p, columns) if format == "auto" else trace_formats()[format]
+    if p.is_dir() and not fmt.reads_folders:
+        raise InputError(f"{p}: the {fmt.name} format reads a file ({fmt.summary}), not a folder; give the file")
+    if p.is_file() and not fmt.reads_files:
+        raise InputError(f"{p}: the {fmt.name} format reads a folder ({fmt.summary}), not a file; give the folder")
+    given = {"columns": columns, "timezone": timezone}
+    for name, value in given.items():
+        if value and name not in fmt.takes:
+            raise InputError(f"--{name} does not apply to the {fmt.name} format ({fmt.summary}); leave it out")
+    samples = fmt.samples(p, **{name: given[name] for name in fmt.takes})
+    return assemble(samples, fmt=fmt.name, path=p, inventory=inventory, interval_s=interval_s, selection=selection)
+
+
+def _selection(start, end, exclude) -> Selection | None:
+    if start is None and end is None and not exclude:
+        return None
+    start_ts, end_ts = _when("start", start), _when("end", end)
+    if isinstance(end, str) and DATE_ONLY.fullmatch(end.strip()):
+        end_ts += pd.Timedelta(days=1)
+    if start_ts is not None and end_ts is not None and end_ts <= start_ts:
+        raise InputError(f"--end {end} is not after --start {start}; give an end after the start")
+    return Selection(
+        start_ns=None if start_ts is None else start_ts.as_unit("ns").value,
+        end_ns=None if end_ts is None else end_ts.as_unit("ns").value,
+        exclude=frozenset(_excluded(exclude)),
+    )
+
+
+def _when(name: str, value) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        return utc_time(value)
+    except OptionError as err:
+        raise InputError(f"--{name} {value!r} {err}") from None
+
+
+def _excluded(exclude) -> list[str]:
+    """Server ids from a list, a comma-separated text or a file of ids."""
+    if not exclude:
+        return []
+    if isinstance(exclude, (str, Path)):
+        p = Path(exclude)
+        if p.is_file():
+            text, _ = file_text(p)
+            lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+            return [line for line in lines if line]
+        if isinstance(exclude, Path):
+            raise InputError(f"--exclude {exclude}: no such file; give a file of server ids or the ids themselves")
+        return [part.strip() for part in exclude.split(",") if part.strip()]
+    return [str(item) for item in exclude]

@@ -8,7 +8,7 @@ Counts named ``*_clipped``, ``cpu_above_capacity`` and ``duplicates_merged`` are
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,8 @@ class Samples:
     the inventory's ``cores x ghz`` once that is known); ``mem`` is GB or percent of the
     inventory's RAM (``mem_unit``). NaN marks an empty cell. ``derived_inventory`` holds hardware
     read from the trace files; ``start_ns`` / ``end_ns`` (exclusive) / ``interval_s`` give the
-    span and spacing where the format defines them (a PlanetLab day).
+    span and spacing where the format defines them (a PlanetLab day). ``notes`` are warnings;
+    ``conversions`` state, one sentence each, how the file's measures became these (with counts).
     """
 
     server_ids: list[str]
@@ -64,6 +65,17 @@ class Samples:
     end_ns: int | None = None
     interval_s: int | None = None
     notes: list[str] = field(default_factory=list)
+    conversions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The part of the traces a plan reads: samples from ``start_ns`` to before ``end_ns`` (UTC,
+    ns since the epoch; None: unbounded), without the servers named in ``exclude``."""
+
+    start_ns: int | None = None
+    end_ns: int | None = None
+    exclude: frozenset[str] = frozenset()
 
 
 def assemble(
@@ -73,15 +85,20 @@ def assemble(
     path: Path,
     inventory: str | Path | pd.DataFrame | None = None,
     interval_s: int | None = None,
+    selection: Selection | None = None,
 ) -> TraceSet:
     """Grid, repair and count ``samples``; attach the inventory in trace row order.
 
-    ``TraceSet.source`` is ``"<fmt>:<path>"``. Servers are sorted by id. A server without a
-    single usable value is dropped, counted (``servers_dropped_no_samples``) and named in a
-    warning; if no server has one, InputError.
+    ``TraceSet.source`` is ``"<fmt>:<path>"``. Samples outside the ``selection`` are left out
+    first, and counted. Servers are sorted by id; two sources naming one server alike are one
+    server. A server without a single usable value is dropped, counted
+    (``servers_dropped_no_samples``) and named in a warning; if no server has one, InputError.
     """
     if len(samples.codes) == 0:
         raise InputError(f"{path}: holds no samples; check that the files are not empty")
+    samples = _merge_names(samples)
+    if selection is not None:
+        samples = _select(samples, selection, path)
     user_inventory = None if inventory is None else read_inventory(inventory)
     counts = dict(samples.counts)
     order = np.argsort(np.asarray(samples.server_ids, dtype=object), kind="stable")
@@ -173,7 +190,8 @@ def assemble(
             f"filled from their first or last value (shortest first): {name_list(names)}"
         )
 
-    quality = QualityReport(samples=len(samples.codes), missing_pct=missing_pct, counts=counts, warnings=tuple(warnings))
+    quality = QualityReport(samples=len(samples.codes), missing_pct=missing_pct, counts=counts, warnings=tuple(warnings),
+                            conversions=tuple(samples.conversions))
     return TraceSet(
         server_ids=server_ids,
         start=pd.Timestamp(start_ns, unit="ns", tz="UTC"),
@@ -184,6 +202,61 @@ def assemble(
         quality=quality,
         source=f"{fmt}:{path}",
     )
+
+
+def _merge_names(samples: Samples) -> Samples:
+    """One code per distinct server id (files of one host from two days, say)."""
+    names, first = np.unique(np.asarray(samples.server_ids, dtype=object), return_inverse=True)
+    if len(names) == len(samples.server_ids):
+        return samples
+    derived = samples.derived_inventory
+    if derived is not None:
+        derived = derived.drop_duplicates("server_id")
+    return replace(samples, server_ids=list(names), codes=first.astype(np.int32)[samples.codes], derived_inventory=derived)
+
+
+def _select(samples: Samples, selection: Selection, path: Path) -> Samples:
+    """The samples inside ``selection``; what was left out is counted and named."""
+    ids = np.asarray(samples.server_ids, dtype=object)
+    excluded = np.isin(ids, list(selection.exclude))
+    keep = ~excluded[samples.codes]
+    t = samples.time_ns
+    if selection.start_ns is not None:
+        keep &= t >= selection.start_ns
+    if selection.end_ns is not None:
+        keep &= t < selection.end_ns
+    counts = dict(samples.counts)
+    counts["servers_excluded"] = int(excluded.sum())
+    counts["samples_outside_window"] = int(np.count_nonzero(~keep & ~excluded[samples.codes]))
+    notes = list(samples.notes)
+    unknown = sorted(selection.exclude - set(samples.server_ids))
+    if unknown:
+        notes.append(f"--exclude names {len(unknown)} server(s) the traces do not have: {name_list(unknown)}")
+    if not keep.any():
+        span = f"{_utc_text(int(t.min()))} to {_utc_text(int(t.max()))}"
+        raise InputError(f"{path}: no samples are left inside --start/--end and --exclude (the traces span {span}); "
+                         "widen the window or exclude fewer servers")
+    present = np.unique(samples.codes[keep])
+    rank = np.full(len(ids), -1, dtype=np.int32)
+    rank[present] = np.arange(len(present), dtype=np.int32)
+    kept = samples.codes[keep]
+    start_ns, end_ns = samples.start_ns, samples.end_ns
+    if start_ns is not None and selection.start_ns is not None:
+        start_ns = max(start_ns, selection.start_ns)
+    if end_ns is not None and selection.end_ns is not None:
+        end_ns = min(end_ns, selection.end_ns)
+    derived = samples.derived_inventory
+    if derived is not None:
+        derived = derived[derived["server_id"].isin(set(ids[present]))]
+    return replace(
+        samples, server_ids=list(ids[present]), codes=rank[kept], time_ns=t[keep], cpu=samples.cpu[keep],
+        mem=None if samples.mem is None else samples.mem[keep], counts=counts, notes=notes,
+        derived_inventory=derived, start_ns=start_ns, end_ns=end_ns,
+    )
+
+
+def _utc_text(ns: int) -> str:
+    return pd.Timestamp(ns, unit="ns", tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _unreal(values: np.ndarray, counts: dict[str, int], warnings: list[str], resource: str, unit: str | None) -> None:

@@ -38,7 +38,8 @@ import pyarrow as pa
 
 from consolidate.errors import InputError
 from consolidate.io.assemble import Samples, assemble
-from consolidate.io.detect import existing, trace_files
+from consolidate.io.detect import existing, sniff_text, trace_files
+from consolidate.io.formats import TraceFormat
 from consolidate.io.inventory import name_list
 from consolidate.io.tabular import name_text, read_csv_columns, sniff_csv, table_note
 from consolidate.io.timestamps import to_utc_ns
@@ -82,6 +83,16 @@ def read_bitbrains(
         raise InputError(f"{p}: the bitbrains format reads a folder of per-VM CSV files, not a file")
     samples = bitbrains_samples(p)
     return assemble(samples, fmt="bitbrains", path=p, inventory=inventory, interval_s=interval_s)
+
+
+BITBRAINS_MARK = "cpu usage [mhz]"
+
+
+def looks_bitbrains(path: Path, head: bytes) -> bool:
+    """A ``;`` header naming ``CPU usage [MHZ]``."""
+    text = sniff_text(head) or ""
+    header = text.splitlines()[0].lower() if text.strip() else ""
+    return ";" in header and BITBRAINS_MARK in header
 
 
 def server_id(path: Path) -> str:
@@ -190,3 +201,7 @@ def _hardware(cores: np.ndarray, capacity_mhz: np.ndarray, mem_capacity_kb: np.n
         "power_idle_w": np.nan,
         "power_max_w": np.nan,
     }
+
+
+FORMAT = TraceFormat("bitbrains", "folder of GWA-T-12 ';'-separated CSVs", bitbrains_samples, looks=looks_bitbrains,
+                     reads="folder")

@@ -8,7 +8,6 @@ import zlib
 from pathlib import Path
 
 from consolidate.errors import InputError
-from consolidate.options import TRACE_FORMATS
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -17,10 +16,6 @@ HEAD_BYTES = 1 << 16
 #: Files in a trace folder that are notes, not traces.
 NOTE_SUFFIXES = (".md", ".rst")
 NOTE_STEMS = ("readme", "provenance", "license")
-
-FORMATS = TRACE_FORMATS
-
-BITBRAINS_MARK = "cpu usage [mhz]"
 
 #: Compressions recognised by their first bytes; only gzip is read, the others are named.
 OTHER_COMPRESSIONS = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"),
@@ -33,10 +28,6 @@ BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codec
 #: The longest message text quoted from a file (a value, a name, a line).
 SHOWN_CHARS = 60
 
-FORMAT_HELP = (
-    "long (CSV/Parquet with timestamp,server_id,cpu_pct), wide (CSV with a timestamp column and one column per server), "
-    "planetlab (folder of headerless files, one CPU % per line), bitbrains (folder of GWA-T-12 ';'-separated CSVs)"
-)
 
 
 def existing(path: str | Path) -> Path:
@@ -202,6 +193,18 @@ def decode(head: bytes, encoding: str) -> str:
     return codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
 
 
+def sniff_text(head: bytes) -> str | None:
+    """The first bytes of a file as text, for telling formats apart; None when they are empty or not text."""
+    text = decode(head, text_encoding(head)).lstrip("\ufeff")
+    return text if text.strip() and _is_text(text) else None
+
+
+def _is_text(text: str) -> bool:
+    sample = text[:4096]
+    control = sum(1 for c in sample if ord(c) < 32 and c not in "\t\n\r")
+    return "\0" not in text and control <= len(sample) // 10
+
+
 def head_text(path: Path, size: int = HEAD_BYTES) -> str:
     """The first ``size`` bytes of a text file, decoded (:func:`text_encoding`) and cut after
     its last whole line; InputError for an empty or binary file."""
@@ -210,45 +213,27 @@ def head_text(path: Path, size: int = HEAD_BYTES) -> str:
     text = decode(head, encoding).lstrip("\ufeff")
     if not text.strip():
         raise InputError(f"{path}: the file is empty; give a file with a header row and samples")
-    sample = text[:4096]
-    control = sum(1 for c in sample if ord(c) < 32 and c not in "\t\n\r")
-    if "\0" in text or control > len(sample) // 10:
+    if not _is_text(text):
         raise InputError(f"{path}: this is not a text CSV (binary content); give a CSV, .csv.gz or Parquet file")
     if len(head) == size and "\n" in text:
         text = text[: text.rindex("\n") + 1]  # the last line may be cut off mid-way
     return text
 
 
+def file_text(path: Path) -> tuple[str, str]:
+    """A whole text file (gunzipped when gzip), decoded, and the encoding used
+    (:func:`text_encoding` from its first bytes; cp1252, then latin-1, where those bytes were
+    valid UTF-8 but a later one is not); a byte-order mark is dropped."""
+    data = file_bytes(path)
+    encoding = text_encoding(data[:HEAD_BYTES])
+    for candidate in (encoding, "cp1252", "latin-1"):
+        try:
+            return data.decode(candidate).lstrip("\ufeff"), candidate
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")
+
+
 def file_encoding(path: Path) -> str:
     """The encoding of a text file, judged from its first bytes (:func:`text_encoding`)."""
     return text_encoding(head_bytes(path))
-
-def looks_planetlab(text: str) -> bool:
-    """Headerless, one number per line."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()][:50]
-    if not lines:
-        return False
-    for line in lines:
-        try:
-            float(line)
-        except ValueError:
-            return False
-    return True
-
-
-def looks_bitbrains(text: str) -> bool:
-    header = text.splitlines()[0].lower() if text else ""
-    return ";" in header and BITBRAINS_MARK in header
-
-
-def detect_folder_format(folder: Path) -> str:
-    first = trace_files(folder)[0]
-    text = head_text(first)
-    if looks_bitbrains(text):
-        return "bitbrains"
-    if looks_planetlab(text):
-        return "planetlab"
-    raise InputError(
-        f"{folder}: cannot tell the format of its files (first: {first.name}); folder formats are planetlab and "
-        f"bitbrains, files may be {FORMAT_HELP}; pass --format"
-    )

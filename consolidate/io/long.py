@@ -16,6 +16,7 @@ import pyarrow as pa
 from consolidate.errors import InputError
 from consolidate.io.assemble import Samples, assemble
 from consolidate.io.detect import existing, is_parquet
+from consolidate.io.formats import TraceFormat
 from consolidate.io.tabular import (
     CANONICAL,
     column_map,
@@ -109,3 +110,7 @@ def _wanted(found: dict[str, str]) -> list[str]:
         if extra in found:
             return names + [found[extra]]
     return names
+
+
+FORMAT = TraceFormat("long", "CSV/Parquet with timestamp,server_id,cpu_pct", long_samples, reads="file",
+                     takes=("columns", "timezone"))

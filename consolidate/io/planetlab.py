@@ -24,12 +24,14 @@ from consolidate.errors import InputError
 from consolidate.io.assemble import Samples, assemble
 from consolidate.io.detect import (
     encoding_note,
+    sniff_text,
     existing,
     file_bytes,
     shown,
     text_encoding,
     trace_files,
 )
+from consolidate.io.formats import TraceFormat
 from consolidate.io.grid import NS_PER_S
 from consolidate.models.trace import TraceSet
 
@@ -59,6 +61,20 @@ def read_planetlab(
         raise InputError(f"{p}: the planetlab format reads a folder of per-VM files (e.g. planetlab/20110303), not a file")
     samples = planetlab_samples(p)
     return assemble(samples, fmt="planetlab", path=p, inventory=inventory, interval_s=interval_s)
+
+
+def looks_planetlab(path: Path, head: bytes) -> bool:
+    """Headerless, one number per line."""
+    text = sniff_text(head)
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()][:50]
+    if not lines:
+        return False
+    for line in lines:
+        try:
+            float(line)
+        except ValueError:
+            return False
+    return True
 
 
 def day_start_ns(folder: Path) -> int:
@@ -143,3 +159,7 @@ def _line_number(content: bytes, token: bytes) -> int:
     """Line of ``token`` in a file known to hold one value per line."""
     lines = [line.strip() for line in content.splitlines()]
     return lines.index(token) + 1
+
+
+FORMAT = TraceFormat("planetlab", "folder of headerless files, one CPU % per line", planetlab_samples,
+                     looks=looks_planetlab, reads="folder")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from consolidate.io.detect import FORMATS
+from consolidate.options import TRACE_FORMATS as FORMATS
 from consolidate.models.trace import TraceSet
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
@@ -23,7 +23,8 @@ def inspect_traces(traces: TraceSet) -> dict:
     ``start`` and ``end`` (ISO 8601 UTC, end exclusive), ``samples`` (raw samples read),
     ``missing_pct``, ``cpu_mean_pct``, ``cpu_std_pct``, ``cpu_q1_pct``, ``cpu_median_pct``,
     ``cpu_q3_pct``, ``cpu_max_pct``, [``mem_mean_gb``, ``mem_max_gb``, ``mem_mean_pct``,]
-    ``ram_total_gb``, ``repairs`` (the repair counts), ``inventory_defaulted`` and ``warnings``.
+    ``ram_total_gb``, ``repairs`` (the repair counts), ``inventory_defaulted``, ``conversions`` and
+    ``warnings``.
 
     References
     ----------
@@ -63,5 +64,6 @@ def inspect_traces(traces: TraceSet) -> dict:
     report["ram_total_gb"] = float(ram_gb.sum())
     report["repairs"] = dict(quality.counts)
     report["inventory_defaulted"] = int(traces.inventory.defaulted.sum())
+    report["conversions"] = list(quality.conversions)
     report["warnings"] = list(quality.warnings)
     return report

@@ -18,16 +18,17 @@ import pyarrow.parquet as pq
 
 from consolidate.errors import InputError
 from consolidate.io.detect import (
-    FORMAT_HELP,
     HEAD_BYTES,
     compression_of,
     damaged_gzip,
     encoding_note,
     file_encoding,
+    file_text,
     head_bytes,
     head_text,
     is_parquet,
     os_error,
+    readable,
     shown,
 )
 from consolidate.io.timestamps import OFFSET_PATTERN
@@ -407,8 +408,10 @@ def detect_file_format(path: Path, columns: dict[str, str] | None) -> str:
         )
         if timeish and numeric:
             return "wide"
+    from consolidate.io.formats import format_help
+
     raise InputError(
-        f"{path}: cannot tell the format (columns: {name_text(head.names)}); formats: {FORMAT_HELP}; "
+        f"{path}: cannot tell the format (columns: {name_text(head.names)}); formats: {format_help()}; "
         "pass --format, and --columns if the names differ"
     )
 
@@ -420,21 +423,9 @@ def read_text_table(path: Path, what: str, hint: str) -> tuple[pd.DataFrame, str
     for trace files (:func:`consolidate.io.detect.text_encoding`); the delimiter is that of
     :func:`sniff_csv`. ``what`` names the file in messages ("inventory"), ``hint`` says what to give.
     """
-    from consolidate.io.detect import file_bytes, readable, text_encoding
-
     readable(path)
     head = sniff_csv(path, need_rows=False)
-    data = file_bytes(path)
-    encoding = text_encoding(data[:HEAD_BYTES])
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        encoding = "cp1252"
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            encoding, text = "latin-1", data.decode("latin-1")
-    text = text.lstrip("\ufeff")
+    text, encoding = file_text(path)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=head.delimiter, dtype=str, keep_default_na=False,
                             skip_blank_lines=True, engine="c")

@@ -15,6 +15,7 @@ import pyarrow as pa
 from consolidate.errors import InputError
 from consolidate.io.assemble import Samples, assemble
 from consolidate.io.detect import existing, is_parquet, shown
+from consolidate.io.formats import TraceFormat
 from consolidate.io.tabular import (
     CANONICAL,
     check_ids,
@@ -156,3 +157,7 @@ def wide_samples(path: Path, *, columns: dict[str, str] | None, timezone: str | 
         counts=counts,
         notes=notes,
     )
+
+
+FORMAT = TraceFormat("wide", "CSV with a timestamp column and one column per server", wide_samples, reads="file",
+                     takes=("columns", "timezone"))

@@ -54,13 +54,15 @@ class QualityReport:
 
     ``counts`` maps a repair rule to how many samples (or servers, for inventory rules) it touched;
     ``samples`` is the number of raw samples read; ``missing_pct`` the share of grid cells that
-    had no sample and were filled.
+    had no sample and were filled; ``conversions`` states each conversion the reader made from
+    the file's own measures (a counter to a rate, %idle to busy, kB to GB, local time to UTC).
     """
 
     samples: int
     missing_pct: float
     counts: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    conversions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from consolidate.errors import InputError
-from consolidate.io import parse_columns, read_bitbrains, read_long, read_planetlab, read_traces, read_wide
+from consolidate.io import FORMATS, parse_columns, read_bitbrains, read_long, read_planetlab, read_traces, read_wide
 
 HEADER = "timestamp,server_id,cpu_pct\n"
 ROW = "2024-01-01T00:00:00Z,s1,5\n"
@@ -94,7 +94,7 @@ def test_ragged_rows(tmp_path):
 
 def test_unknown_format():
     message = raises("unknown format 'csv'", read_traces, "whatever", format="csv")
-    assert "auto, long, wide, planetlab, bitbrains" in message
+    assert ", ".join(FORMATS) in message
 
 
 @pytest.mark.parametrize("text", ["", "timestamp", "timestamp=", "=Time", "time=Time", "cpu_pct=a,cpu_pct=b", ",,"])
@@ -171,8 +171,8 @@ def test_bitbrains_errors(tmp_path):
 
 
 def test_long_and_wide_need_a_file(tmp_path):
-    raises("reads one file, not a folder", read_long, tmp_path)
-    raises("reads one file, not a folder", read_traces, tmp_path, format="wide")
+    raises("reads .*file.*not a folder", read_long, tmp_path)
+    raises("reads .*file.*not a folder", read_traces, tmp_path, format="wide")
 
 
 def test_damaged_parquet(tmp_path):

@@ -367,8 +367,10 @@ def test_auto_detection(path, fmt):
     assert inspect_traces(read_traces(path, format=fmt))["format"] == fmt
 
 
-def test_formats_tuple():
-    assert FORMATS == ("auto", "long", "wide", "planetlab", "bitbrains")
+def test_every_format_has_a_reader():
+    from consolidate.io.formats import trace_formats
+
+    assert FORMATS == ("auto", *trace_formats())
 
 
 def test_inspect_report_fields(dirty):

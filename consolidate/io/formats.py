@@ -1,0 +1,86 @@
+"""The trace formats and how ``--format auto`` tells them apart.
+
+Each reader module declares one :class:`TraceFormat` as its ``FORMAT``; :data:`FORMAT_MODULES`
+lists them in the order detection asks them (the specific layouts of monitoring tools first, the
+generic long and wide tables last).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from consolidate.errors import InputError
+from consolidate.io.assemble import Samples
+from consolidate.io.detect import head_bytes, trace_files
+
+#: The reader modules of :mod:`consolidate.io`, in detection order.
+FORMAT_MODULES = ("sar", "perfmon", "esxtop", "prometheus", "nmon", "collectd", "vsphere",
+                  "bitbrains", "planetlab", "long", "wide")
+
+
+@dataclass(frozen=True)
+class TraceFormat:
+    """One input format.
+
+    ``samples(path, **options)`` reads a file or folder into raw :class:`Samples`, with the
+    reader options named in ``takes`` (``"columns"``, ``"timezone"``). ``looks(path, head)``
+    says whether a file, of which ``head`` is the first bytes (gunzipped), is of this format;
+    ``looks_folder(folder)`` does so for a folder laid out other than as a folder of such files
+    (a collectd host folder). ``reads`` is ``"file"``, ``"folder"`` (of files the format
+    ``looks`` at) or ``"both"``. ``summary`` names the format for ``--help`` and messages.
+    """
+
+    name: str
+    summary: str
+    samples: Callable[..., Samples]
+    looks: Callable[[Path, bytes], bool] | None = None
+    looks_folder: Callable[[Path], bool] | None = None
+    reads: str = "both"
+    takes: tuple[str, ...] = ()
+
+    @property
+    def reads_files(self) -> bool:
+        return self.reads in ("file", "both")
+
+    @property
+    def reads_folders(self) -> bool:
+        return self.reads in ("folder", "both")
+
+
+@cache
+def trace_formats() -> dict[str, TraceFormat]:
+    """Every format by name, in detection order."""
+    formats = (importlib.import_module(f"consolidate.io.{name}").FORMAT for name in FORMAT_MODULES)
+    return {f.name: f for f in formats}
+
+
+def format_help() -> str:
+    """The formats and what each reads, for messages that ask for ``--format``."""
+    return "; ".join(f"{f.name} ({f.summary})" for f in trace_formats().values())
+
+
+def detect_format(path: Path, columns: dict[str, str] | None) -> TraceFormat:
+    """The format of a file or folder, or InputError naming what was found and the formats."""
+    formats = trace_formats()
+    if path.is_dir():
+        for fmt in formats.values():
+            if fmt.looks_folder is not None and fmt.looks_folder(path):
+                return fmt
+        first = trace_files(path)[0]
+        head = head_bytes(first)
+        for fmt in formats.values():
+            if fmt.reads_folders and fmt.looks is not None and fmt.looks(first, head):
+                return fmt
+        raise InputError(f"{path}: cannot tell the format of its files (first: {first.name}); formats: {format_help()}; "
+                         "pass --format")
+    head = head_bytes(path)
+    for fmt in formats.values():
+        if fmt.reads_files and fmt.looks is not None and fmt.looks(path, head):
+            return fmt
+    from consolidate.io.tabular import detect_file_format
+
+    return formats[detect_file_format(path, columns)]
