@@ -49,7 +49,7 @@ def workload_on(traces: TraceSet, smt_gain: float, mem_gb: np.ndarray) -> Worklo
 
 def _workload(traces: TraceSet, cpu_ghz: np.ndarray, mem_gb: np.ndarray) -> Workload:
     mem_used = None if traces.mem_gb is None else np.ascontiguousarray(traces.mem_gb, dtype=np.float32)
-    return Workload(np.ascontiguousarray(cpu_ghz, dtype=np.float32), mem_gb, traces.interval_s, mem_used)
+    return Workload(np.ascontiguousarray(cpu_ghz, dtype=np.float32), mem_gb, traces.interval_s, mem_used, traces.measured)
 
 
 def estate_vms(traces: TraceSet, settings, host: HostModel) -> VMs:

@@ -217,6 +217,7 @@ def placement_frame(p: "Plan") -> pd.DataFrame:
             "source_ghz": inv.ghz,
             "source_ram_gb": inv.ram_gb,
             "inventory_defaulted": inv.defaulted,
+            "measured_days": np.round(p.traces.measured_days, 3),
         }
     )
 

@@ -17,7 +17,7 @@ from consolidate.errors import InputError
 from consolidate.io.assemble import Selection, assemble
 from consolidate.io.bitbrains import read_bitbrains
 from consolidate.io.detect import existing, file_text, one_line, os_error
-from consolidate.io.formats import detect_format, trace_formats
+from consolidate.io.formats import detect_format, trace_format
 from consolidate.io.inventory import read_inventory
 from consolidate.io.long import read_long
 from consolidate.io.planetlab import read_planetlab
@@ -103,7 +103,7 @@ def _read_traces(path, *, format, inventory, columns, timezone, interval_s, sele
     timezone = check_timezone(timezone)
     check_columns(columns)
     p = existing(path)
-    fmt = detect_format(p, columns) if format == "auto" else trace_formats()[format]
+    fmt = detect_format(p, columns) if format == "auto" else trace_format(format)
     if p.is_dir() and not fmt.reads_folders:
         raise InputError(f"{p}: the {fmt.name} format reads a file ({fmt.summary}), not a folder; give the file")
     if p.is_file() and not fmt.reads_files:

@@ -26,6 +26,9 @@ WEEK_DAYS = 7.0
 #: A server whose own samples span less than this share of the grid is mostly filled: warned.
 SHORT_SPAN_SHARE = 0.5
 
+#: How many distinct periods the warning on servers covering different periods names.
+PERIODS_SHOWN = 4
+
 #: The coarsest grid interval: a step longer than a day cannot show the daily peak a plan sizes for.
 MAX_INTERVAL_S = 86400
 
@@ -189,6 +192,9 @@ def assemble(
             f"{len(names)} server(s) have samples over less than {SHORT_SPAN_SHARE:.0%} of the time span, the rest "
             f"filled from their first or last value (shortest first): {name_list(names)}"
         )
+        periods = _periods(cpu_grid.late[keep], n_steps - cpu_grid.early[keep], start_ns, interval_s)
+        if periods:
+            warnings.append(periods)
 
     quality = QualityReport(samples=len(samples.codes), missing_pct=missing_pct, counts=counts, warnings=tuple(warnings),
                             conversions=tuple(samples.conversions))
@@ -201,7 +207,29 @@ def assemble(
         inventory=inv,
         quality=quality,
         source=f"{fmt}:{path}",
+        measured=np.stack([cpu_grid.late[keep], n_steps - cpu_grid.early[keep]], axis=1).astype(np.int64),
     )
+
+
+def _periods(first_step: np.ndarray, end_step: np.ndarray, start_ns: int, interval_s: int) -> str | None:
+    """The warning naming which servers cover which period, when no period is shared by all
+    (the grid spans the union, each server filled outside its own)."""
+    if first_step.max() < end_step.min():
+        return None
+    day_ns = 86400 * NS_PER_S
+    step_ns = interval_s * NS_PER_S
+    first_day = (start_ns + first_step.astype(np.int64) * step_ns) // day_ns
+    last_day = (start_ns + (end_step.astype(np.int64) - 1) * step_ns) // day_ns
+    spans, servers = np.unique(np.stack([first_day, last_day], axis=1), axis=0, return_counts=True)
+    biggest = np.argsort(-servers, kind="stable")[:PERIODS_SHOWN]
+    text = ", ".join(f"{servers[i]} from {_day_text(spans[i, 0])} to {_day_text(spans[i, 1])}" for i in biggest)
+    more = "" if len(spans) <= PERIODS_SHOWN else f" and {len(spans) - PERIODS_SHOWN} more periods"
+    return (f"the servers cover different periods, none shared by all: {text}{more} (servers, UTC days); each is "
+            "filled outside its own period; give --start and --end to plan a period they share, or plan them apart")
+
+
+def _day_text(day: int) -> str:
+    return pd.Timestamp(int(day) * 86400, unit="s").strftime("%Y-%m-%d")
 
 
 def _merge_names(samples: Samples) -> Samples:

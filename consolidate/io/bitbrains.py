@@ -9,8 +9,9 @@ Rules (DESIGN.md, "Reading real exports"):
   negative value becomes 0 (counted as ``cpu_below_0_clipped``);
 - a row with 0 cores and 0 MHz capacity says "no measurement" (the VM switched off, or its
   monitoring lost): such rows are counted (``bitbrains_no_measurement_rows``) and named in a
-  warning with the servers most affected; with :data:`NO_MEASUREMENT_AS_GAP` they are missing
-  samples (gaps, filled and counted) rather than 0 % CPU;
+  warning with the servers most affected; they are missing samples (gaps, filled and counted),
+  not 0 % CPU: a VM that was off is not an idle one, and its days off are not a profile to plan
+  on (a VM with no measured row at all is left out, and named);
 - cores and capacity = the largest values in the file, over rows with both above 0; the
   inventory gets ``cores``, ``threads = cores``, ``ghz = capacity_MHz / cores / 1000``;
 - allocated memory = the largest ``Memory capacity provisioned [KB]``; memory in use =
@@ -56,11 +57,6 @@ COLUMNS = (TIME, CORES, CAPACITY_MHZ, USAGE_MHZ, MEM_CAPACITY_KB, MEM_USAGE_KB)
 #: The archive's KB are KiB; GB here are GiB.
 KB_PER_GB = 1024**2
 
-#: Whether rows with 0 cores and 0 MHz capacity ("no measurement") are read as gaps (True) or,
-#: as the archive gives them, as samples of 0 MHz and 0 KB (False). Off until the golden
-#: Bitbrains plans are re-decided: on, VM 38 of data/samples/bitbrains/2013-7 (no measured row
-#: at all) is left out, and VM 54 keeps 1 of its 1,504 rows.
-NO_MEASUREMENT_AS_GAP = False
 
 
 def read_bitbrains(
@@ -121,11 +117,10 @@ def bitbrains_samples(folder: Path) -> Samples:
     if unmeasured.any():
         worst = sorted(np.flatnonzero(unmeasured), key=lambda i: (-unmeasured[i] / rows[i], ids[i]))
         named = [f"{ids[i]} ({unmeasured[i]:,} of {rows[i]:,})" for i in worst]
-        how = ("treated as missing samples (gaps, filled and counted)" if NO_MEASUREMENT_AS_GAP
-               else "read as they are, as 0 % CPU samples")
         notes.append(
             f"{unmeasured.sum():,} of {rows.sum():,} rows ({unmeasured.sum() / rows.sum():.1%}) in {len(worst)} VM file(s) "
-            f"say no measurement (0 CPU cores and 0 MHz capacity: switched off, or monitoring lost), {how}; "
+            f"say no measurement (0 CPU cores and 0 MHz capacity: switched off, or monitoring lost), treated as "
+            f"missing samples (gaps, filled and counted); "
             f"most affected: {name_list(named)}"
         )
     time_ns = [
@@ -171,9 +166,8 @@ def _vm_file(path: Path) -> VmFile:
     unmeasured = (col[CORES] == 0) & (col[CAPACITY_MHZ] == 0)
     usage = col[USAGE_MHZ].astype(np.float32)
     mem_gb = (col[MEM_USAGE_KB] / KB_PER_GB).astype(np.float32)
-    if NO_MEASUREMENT_AS_GAP:
-        usage[unmeasured] = np.nan
-        mem_gb[unmeasured] = np.nan
+    usage[unmeasured] = np.nan
+    mem_gb[unmeasured] = np.nan
     return VmFile(
         time=table[TIME],
         usage_mhz=usage,

@@ -52,10 +52,14 @@ class TraceFormat:
 
 
 @cache
+def trace_format(name: str) -> TraceFormat:
+    """The format ``name`` (one of :data:`FORMAT_MODULES`), its reader module imported."""
+    return importlib.import_module(f"consolidate.io.{name}").FORMAT
+
+
 def trace_formats() -> dict[str, TraceFormat]:
     """Every format by name, in detection order."""
-    formats = (importlib.import_module(f"consolidate.io.{name}").FORMAT for name in FORMAT_MODULES)
-    return {f.name: f for f in formats}
+    return {name: trace_format(name) for name in FORMAT_MODULES}
 
 
 def format_help() -> str:

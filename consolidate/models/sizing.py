@@ -81,6 +81,58 @@ def size_cpu(cpu_ghz: np.ndarray, policy: str) -> np.ndarray:
     return np.ascontiguousarray(sized, dtype=np.float32)
 
 
+def daily_envelope(cpu_ghz: np.ndarray, interval_s: int, measured: np.ndarray | None = None) -> np.ndarray:
+    """Each VM's daily profile envelope: at each time of day, its highest measured demand on any day.
+
+    Step ``s`` of the result is the maximum of the steps ``s, s + d, s + 2d, ...`` of the
+    window (``d`` the steps of one day, counted from the window's start; a last part-day counts
+    for the times it covers), over the steps where the VM was measured: a server that started
+    late or stopped early is sized from the days it ran, not from the copies of its first or
+    last value that fill the rest of the grid; one measured for less than a day, at its measured
+    peak at every time of day. A plan that fits the envelopes fits every measured
+    day of the window, and keeps each VM's own daily peak times (its profile) while dropping the
+    gaps a packer could use on one day but that another day fills. A window of a day or less,
+    or a step of more than a day, is its own envelope.
+
+    Parameters
+    ----------
+    cpu_ghz : (vms, steps) demand, GHz.
+    interval_s : grid spacing, s.
+    measured : (vms, 2) first measured step and the step after the last
+        (:attr:`consolidate.models.trace.TraceSet.measured`); None: every step.
+
+    Returns
+    -------
+    float32 C-contiguous (vms, min(steps, steps per day)), GHz.
+
+    References
+    ----------
+    .. [1] A. Verma, G. Dasgupta, T. K. Nayak, P. De, R. Kothari, "Server workload analysis for
+       power minimization using consolidation", USENIX ATC 2009 (servers' peaks recur at the
+       same times of day; sizing each by one percentile ignores when they peak together).
+    .. [2] benchmarks/RESULTS.md, "Month-ahead risk": plans on the envelope against percentile
+       sizing, replayed on the next week and month of real traces.
+    """
+    cpu = np.asarray(cpu_ghz, dtype=np.float32)
+    per_day = 86400 // interval_s if interval_s <= 86400 else 0
+    n_steps = cpu.shape[1]
+    if not per_day or n_steps <= per_day:
+        return np.ascontiguousarray(cpu)
+    out = np.zeros((cpu.shape[0], per_day), dtype=np.float32)
+    for first in range(0, n_steps, per_day):
+        day = cpu[:, first:first + per_day]
+        if measured is not None:
+            step = np.arange(first, first + day.shape[1])
+            outside = (step < measured[:, :1]) | (step >= measured[:, 1:])
+            day = np.where(outside, np.float32(0.0), day)
+        np.maximum(out[:, : day.shape[1]], day, out=out[:, : day.shape[1]])
+    if measured is not None:
+        # Less than a day measured shows no daily profile: such a VM is sized at its peak all day.
+        short = measured[:, 1] - measured[:, 0] < per_day
+        out[short] = out[short].max(axis=1, keepdims=True)
+    return out
+
+
 def size_mem(
     allocated_gb: np.ndarray,
     used_gb: np.ndarray | None,

@@ -87,6 +87,10 @@ class TraceSet:
         Source hardware for each row.
     quality : QualityReport
         Repairs and warnings from reading.
+    measured : numpy.ndarray or None
+        int64 (servers, 2): each server's first measured step and the step after its last
+        (the steps before and after are filled copies of its first and last values); None when
+        every step of every server is measured. See :func:`measured_spans`.
     """
 
     server_ids: tuple[str, ...]
@@ -97,6 +101,7 @@ class TraceSet:
     inventory: Inventory
     quality: QualityReport
     source: str = ""
+    measured: np.ndarray | None = None
 
     @property
     def n_servers(self) -> int:
@@ -130,4 +135,29 @@ class TraceSet:
             inventory=self.inventory,
             quality=self.quality,
             source=self.source,
+            measured=shift_spans(self.measured, *slice(first, stop).indices(self.n_steps)[:2]),
         )
+
+    @property
+    def measured_days(self) -> np.ndarray:
+        """Days from each server's first to its last measured sample, float64 (servers,)."""
+        spans = measured_spans(self.measured, self.n_servers, self.n_steps)
+        return (spans[:, 1] - spans[:, 0]) * self.interval_s / 86400.0
+
+
+def measured_spans(measured: np.ndarray | None, n_servers: int, n_steps: int) -> np.ndarray:
+    """``measured`` as (servers, 2) spans, every step where it is None."""
+    if measured is None:
+        return np.tile(np.array([0, n_steps], dtype=np.int64), (n_servers, 1))
+    return measured
+
+
+def shift_spans(measured: np.ndarray | None, first: int, stop: int) -> np.ndarray | None:
+    """Measured spans seen from a window of steps ``first:stop``; a server not measured inside it
+    counts as measured throughout (its filled values are all the window knows of it)."""
+    if measured is None:
+        return None
+    spans = np.clip(measured - first, 0, stop - first)
+    empty = spans[:, 0] >= spans[:, 1]
+    spans[empty] = (0, stop - first)
+    return spans

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from consolidate.models.trace import shift_spans
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -17,13 +19,16 @@ class Workload:
 
     ``cpu_ghz``: float32 C-contiguous (vms, steps) CPU demand, effective GHz; ``mem_gb``: float64
     (vms,) planned memory, hypervisor overhead included, GB; ``interval_s``: grid spacing, s;
-    ``mem_used_gb``: float32 (vms, steps) memory in use, GB, where the traces carry it.
+    ``mem_used_gb``: float32 (vms, steps) memory in use, GB, where the traces carry it;
+    ``measured``: int64 (vms, 2) the steps from each VM's first to after its last measured sample
+    (:attr:`consolidate.models.trace.TraceSet.measured`), None when all are measured.
     """
 
     cpu_ghz: np.ndarray
     mem_gb: np.ndarray
     interval_s: int
     mem_used_gb: np.ndarray | None = None
+    measured: np.ndarray | None = None
 
     @property
     def n_vms(self) -> int:
@@ -36,9 +41,13 @@ class Workload:
     def rows(self, index: np.ndarray) -> "Workload":
         """The VMs ``index`` selects (indices or a mask), in that order."""
         used = None if self.mem_used_gb is None else np.ascontiguousarray(self.mem_used_gb[index])
-        return Workload(np.ascontiguousarray(self.cpu_ghz[index]), self.mem_gb[index], self.interval_s, used)
+        measured = None if self.measured is None else self.measured[index]
+        return Workload(np.ascontiguousarray(self.cpu_ghz[index]), self.mem_gb[index], self.interval_s, used, measured)
 
     def steps(self, start: int, stop: int | None = None) -> "Workload":
         """The time steps ``start`` to ``stop`` (exclusive)."""
         used = None if self.mem_used_gb is None else np.ascontiguousarray(self.mem_used_gb[:, start:stop])
-        return Workload(np.ascontiguousarray(self.cpu_ghz[:, start:stop]), self.mem_gb, self.interval_s, used)
+        cpu = np.ascontiguousarray(self.cpu_ghz[:, start:stop])
+        first, end, _ = slice(start, stop).indices(self.n_steps)
+        measured = shift_spans(self.measured, first, end)
+        return Workload(cpu, self.mem_gb, self.interval_s, used, measured)

@@ -28,12 +28,14 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from consolidate.errors import InputError
 from consolidate.jit import njit
 from consolidate.models.fleet import Fleet, HostCapacity
+from consolidate.models.sizing import daily_envelope
 from consolidate.models.workload import Workload
 from consolidate.options import VALIDATED
 from consolidate.simulate import Replay, replay
@@ -47,6 +49,8 @@ from consolidate.solvers.pipeline import SolveResult, solve
 #: the window is at least ``WHOLE_DAYS_FROM`` days long.
 VALIDATION_SHARE = 0.25
 WHOLE_DAYS_FROM = 4
+#: Most rolling-origin folds the validation replays (each a held-out block as long as the last).
+FOLDS = 3
 #: Hosts (lowest current peak first) :func:`spread` tries for each VM: the cost stays
 #: VMs x candidates x steps on large estates.
 SPREAD_CANDIDATES = 32
@@ -147,7 +151,9 @@ def spread(cpu_ghz: np.ndarray, mem_gb: np.ndarray, n_hosts: int, cpu_cap_ghz: f
 class Scorer:
     """Plans and scores host counts on one training window, remembering every count it scored.
 
-    ``workload``: the VMs to place, at full resolution; ``capacity``: what one host offers.
+    ``workload``: the VMs to place, at full resolution; ``capacity``: what one host offers. A
+    count's plan spreads the VMs' daily envelopes (:func:`consolidate.models.sizing.daily_envelope`)
+    over that many hosts.
     """
 
     workload: Workload
@@ -158,35 +164,54 @@ class Scorer:
     def split(self) -> int:
         return validation_split(self.workload.n_steps, self.workload.interval_s)
 
-    def plan(self, n_hosts: int, stop: int | None = None) -> np.ndarray:
-        """A spread plan on ``n_hosts`` hosts made from the steps before ``stop`` (all by default)."""
-        cpu = np.ascontiguousarray(self.workload.cpu_ghz[:, :stop])
-        return spread(cpu, self.workload.mem_gb, n_hosts, self.capacity.cpu_plan_ghz, self.capacity.mem_usable_gb)
+    @property
+    def folds(self) -> list[tuple[int, int]]:
+        """The rolling-origin folds ``(first, stop)`` of held-out steps, latest first: blocks as long
+        as the last one (from :attr:`split`), each planned on every step before it, while that is
+        at least one block long, at most ``FOLDS`` of them [1]."""
+        block = self.workload.n_steps - self.split
+        return [(stop - block, stop) for stop in range(self.workload.n_steps, 2 * block - 1, -block)][:FOLDS]
 
-    def replay(self, assignment: np.ndarray, n_hosts: int, first: int = 0) -> Replay:
-        return replay(self.workload.steps(first), assignment, Fleet.uniform(self.capacity, n_hosts))
+    @cached_property
+    def envelope(self) -> Workload:
+        """The VMs' daily envelopes over the whole window."""
+        return self._envelope(None)
+
+    def _envelope(self, stop: int | None) -> Workload:
+        w = self.workload.steps(0, stop)
+        return Workload(daily_envelope(w.cpu_ghz, w.interval_s, w.measured), w.mem_gb, w.interval_s)
+
+    def plan(self, n_hosts: int, stop: int | None = None) -> np.ndarray:
+        """A spread plan on ``n_hosts`` hosts of the envelopes of the steps before ``stop`` (all by default)."""
+        env = self.envelope if stop is None else self._envelope(stop)
+        return spread(env.cpu_ghz, env.mem_gb, n_hosts, self.capacity.cpu_plan_ghz, self.capacity.mem_usable_gb)
+
+    def replay(self, assignment: np.ndarray, n_hosts: int, first: int = 0, stop: int | None = None) -> Replay:
+        return replay(self.workload.steps(first, stop), assignment, Fleet.uniform(self.capacity, n_hosts))
 
     def score(self, n_hosts: int) -> dict:
-        """In-sample (plan and replay on the whole window) and validated (plan on the earlier part,
-        replay the later part) shares of host-intervals over the target and over capacity, %."""
+        """In-sample (plan and replay on the whole window) and validated shares of host-intervals
+        over the target and over capacity, %: ``over_target_pct_folds`` per fold (each planned on
+        the steps before its block, replayed on the block), ``*_validated`` the latest fold's,
+        the one nearest the next window."""
         if n_hosts not in self.scores:
-            split = self.split
             inside = self.replay(self.plan(n_hosts), n_hosts)
-            held = self.replay(self.plan(n_hosts, split), n_hosts, split)
+            held = [self.replay(self.plan(n_hosts, first), n_hosts, first, stop) for first, stop in self.folds]
             usable = self.capacity.mem_usable_gb * (1 + 1e-9)
             self.scores[n_hosts] = {
                 "over_target_pct_in_sample": inside.over_target_pct(),
                 "over_capacity_pct_in_sample": inside.over_capacity_pct(),
-                "over_target_pct_validated": held.over_target_pct(),
-                "over_capacity_pct_validated": held.over_capacity_pct(),
-                "memory_fits": bool((inside.mem_gb <= usable).all() and (held.mem_gb <= usable).all()),
+                "over_target_pct_validated": held[0].over_target_pct(),
+                "over_capacity_pct_validated": held[0].over_capacity_pct(),
+                "over_target_pct_folds": [r.over_target_pct() for r in held],
+                "memory_fits": bool((inside.mem_gb <= usable).all() and all((r.mem_gb <= usable).all() for r in held)),
             }
         return self.scores[n_hosts]
 
     def acceptable(self, n_hosts: int, risk_pct: float) -> bool:
-        """Memory fits and the validated over-target share is within ``risk_pct``: a plan made on the
-        earlier days holds on the later ones. (A quiet validation window cannot pull the count
-        below what the whole window needs: :func:`validated_solve` starts at the time-series count.)
+        """Memory fits and the latest fold's over-target share is within ``risk_pct``: a plan made
+        on the earlier days holds on the latest ones. (Quiet held-out days cannot pull the count
+        below what the whole window needs: :func:`validated_solve` starts at the envelope's count.)
         """
         s = self.score(n_hosts)
         return s["memory_fits"] and s["over_target_pct_validated"] <= risk_pct
@@ -373,43 +398,46 @@ def validated_solve(
 ) -> tuple[SolveResult, dict]:
     """The ``validated`` sizing: the host count chosen by validation, the load spread over it.
 
-    The count starts at what the full-resolution series need (the time-series plan of
-    :func:`consolidate.solvers.pipeline.solve`, at or near the lower bound), so the plan always fits
-    its training window at the CPU target. It is then raised, up to the larger of that count
-    and the peak-sized first-fit count, until a plan spread over the count on the earlier part
-    of the window keeps the share of host-intervals over the CPU target on the later part within
-    ``risk_pct`` (see :meth:`Scorer.acceptable`). A window shorter than ``WHOLE_DAYS_FROM`` days
-    holds out no whole day, and a few hours of one day are no test of unseen days: there the
-    count stays the time-series one (``validation["skipped"]`` says so). At the chosen count
-    the layout is the spread plan if it fits the whole window at the target, else the
-    time-series plan with its peaks lowered (:func:`lower_peaks`), whichever has the lower
-    highest host peak.
+    The count starts at what the VMs' daily envelopes need (the time-series plan of
+    :func:`consolidate.solvers.pipeline.solve` on :func:`~consolidate.models.sizing.daily_envelope`,
+    at or near its lower bound), so the plan fits every day of its training window at the CPU
+    target. It is then raised, up to the larger of that count and the peak-sized first-fit
+    count, until plans spread over the count on the earlier days keep the share of
+    host-intervals over the CPU target within ``risk_pct`` on the latest held-out block
+    (see :meth:`Scorer.acceptable`); the other rolling-origin folds widen the predicted range. A window shorter than
+    ``WHOLE_DAYS_FROM`` days holds out no whole day, and a few hours of one day are no test of
+    unseen days: there the count stays the envelope's (``validation["skipped"]`` says so). At
+    the chosen count the layout is the spread envelope plan if it fits the envelopes at the
+    target, else the envelope plan with its peaks lowered (:func:`lower_peaks`), whichever has
+    the lower highest host peak.
 
     Parameters
     ----------
     workload : the VMs to place, full resolution (the training window).
     capacity : what one host offers.
-    risk_pct : most share of host-intervals (percent) over the CPU target on the held-out days.
-    budget : seed and time cap of the time-series solve.
+    risk_pct : most share of host-intervals (percent) over the CPU target on each held-out block.
+    budget : seed and time cap of the envelope's time-series solve.
     with_frontier : also compute the frontier table (hosts against overload).
 
     Returns
     -------
     ``(result, validation)``: the plan as a :class:`SolveResult` (VMs that alone exceed a host's
     plannable CPU or memory stay at -1, as :func:`consolidate.solvers.pipeline.solve` leaves them), and
-    a dict for summary.json: the risk target, the validation windows (steps), the figures of the
-    chosen count and, with ``with_frontier``, the ``frontier`` rows.
+    a dict for summary.json: the risk target, the folds (steps), the figures of the chosen
+    count, the predicted next-window over-target share (the folds' range) and, with
+    ``with_frontier``, the ``frontier`` rows.
     """
     started = clock.now()
     n_vms, n_steps = workload.cpu_ghz.shape
     interval_s = workload.interval_s
-    fitted = solve(
-        workload.cpu_ghz, workload.mem_gb, capacity.cpu_plan_ghz, capacity.mem_usable_gb, seed=budget.seed,
-        time_limit_s=budget.remaining_s(),
-    )
     search = _search(workload, capacity)
     scorer = search.scorer
-    validation: dict = {"risk_pct": risk_pct, "timeseries_hosts": fitted.n_hosts}
+    envelope = Scorer(workload, capacity).envelope
+    fitted = solve(
+        envelope.cpu_ghz, envelope.mem_gb, capacity.cpu_plan_ghz, capacity.mem_usable_gb, seed=budget.seed,
+        time_limit_s=budget.remaining_s(),
+    )
+    validation: dict = {"risk_pct": risk_pct, "envelope_hosts": fitted.n_hosts}
     if search.placeable.size == 0:
         return fitted, validation
     steps_per_day = 86400 // interval_s if interval_s <= 86400 else 0
@@ -417,15 +445,16 @@ def validated_solve(
         n_hosts = fitted.n_hosts
         validation["skipped"] = (
             f"the window is shorter than {WHOLE_DAYS_FROM} days, too short to hold out a whole day: "
-            "the host count is the time-series one"
+            "the host count is the daily envelope's"
         )
     else:
         n_hosts = smallest_count(scorer, fitted.n_hosts, max(search.high, fitted.n_hosts), risk_pct, budget)
+        score = scorer.score(n_hosts)
         validation.update({
             "within_risk": scorer.acceptable(n_hosts, risk_pct),
-            **{k: v for k, v in scorer.score(n_hosts).items() if k != "memory_fits"},
-            "fit_steps": scorer.split,
-            "check_steps": n_steps - scorer.split,
+            **{k: v for k, v in score.items() if k != "memory_fits"},
+            "predicted_next_window": _prediction(score["over_target_pct_folds"], scorer.folds, interval_s),
+            "folds": [{"first_step": a, "stop_step": b} for a, b in scorer.folds],
             "counts_tried": sorted(scorer.scores),
         })
     plan_p, layout = _layout(scorer, fitted.assignment[search.placeable], n_hosts)
@@ -434,30 +463,46 @@ def validated_solve(
     validation.update({"hosts": n_hosts, "peak_sized_hosts": search.peak_sized})
     if with_frontier:
         validation["frontier"] = frontier(scorer, search.start, search.bound, n_hosts, search.high)
-    bound = max(search.bound, fitted.lower_bound)
+    bound = search.bound
     result = SolveResult(
         assignment=assignment,
         n_hosts=n_hosts,
         lower_bound=bound,
-        bound_resource=fitted.bound_resource,
+        bound_resource=search.bound_resource,
         status="optimal" if n_hosts == bound else "feasible",
         gap_hosts=n_hosts - bound,
-        methods=list(fitted.methods) + [f"{VALIDATED}@{n}" for n in sorted(scorer.scores)] + [layout],
+        methods=[f"envelope:{m}" for m in fitted.methods] + [f"{VALIDATED}@{n}" for n in sorted(scorer.scores)] + [layout],
         time_s=clock.now() - started,
         stopped_by="time limit" if budget.remaining_s() <= 0 else fitted.stopped_by,
     )
     return result, validation
 
 
+def _prediction(folds_pct: list[float], folds: list[tuple[int, int]], interval_s: int) -> dict:
+    """What the plan's next window is predicted to see: the range of the folds' over-target shares."""
+    block_days = (folds[0][1] - folds[0][0]) * interval_s / 86400.0
+    return {
+        "over_target_pct_low": min(folds_pct),
+        "over_target_pct_high": max(folds_pct),
+        "method": (
+            f"rolling origin: {len(folds)} held-out block(s) of {block_days:g} days, each planned the same way "
+            "(daily envelopes spread over the chosen count) on every day before it; the range of their shares "
+            "of host-intervals over the CPU target"
+        ),
+    }
+
+
 def _layout(scorer: Scorer, fitted: np.ndarray, n_hosts: int) -> tuple[np.ndarray, str]:
-    """The chosen count's layout and its name: whichever of the spread plan (if it fits the
-    window at the target) and the time-series plan with lowered peaks has the lower highest
-    host peak."""
+    """The chosen count's layout and its name: whichever of the spread envelope plan (if it fits
+    the envelopes at the target) and the envelope's packed plan with lowered peaks has the lower
+    highest host peak on the envelopes."""
+    env = scorer.envelope
     mem_cap = scorer.capacity.mem_usable_gb
-    lowered = lower_peaks(scorer.workload.cpu_ghz, scorer.workload.mem_gb, fitted, n_hosts, mem_cap)
-    lowered_peak = scorer.replay(lowered, n_hosts).stats.peak_ghz.max()
+    fleet = Fleet.uniform(scorer.capacity, n_hosts)
+    lowered = lower_peaks(env.cpu_ghz, env.mem_gb, fitted, n_hosts, mem_cap)
+    lowered_peak = replay(env, lowered, fleet).stats.peak_ghz.max()
     spread_plan = scorer.plan(n_hosts)
-    rep = scorer.replay(spread_plan, n_hosts)
+    rep = replay(env, spread_plan, fleet)
     fits = rep.over_target_pct() == 0.0 and (rep.mem_gb <= mem_cap * (1 + 1e-9)).all()
     if fits and rep.stats.peak_ghz.max() < lowered_peak:
         return spread_plan, "spread"

@@ -283,19 +283,22 @@ def test_planetlab_values_clipped(tmp_path):
 def _bitbrains_reference(path: Path, start_s: int):
     frame = pd.read_csv(path, sep=";\t", engine="python")
     frame.columns = [c.strip() for c in frame.columns]
+    ram_gb = frame["Memory capacity provisioned [KB]"].max() / 1024**2
+    # 0 cores and 0 MHz capacity: no measurement, a gap
+    frame = frame[(frame["CPU cores"] != 0) | (frame["CPU capacity provisioned [MHZ]"] != 0)]
     valid = (frame["CPU cores"] > 0) & (frame["CPU capacity provisioned [MHZ]"] > 0)
     cores = frame.loc[valid, "CPU cores"].max()
     capacity = frame.loc[valid, "CPU capacity provisioned [MHZ]"].max()
     col = (frame["Timestamp [ms]"] - start_s) // 300
     usage = frame.groupby(col)["CPU usage [MHZ]"].max()
     mem = frame.groupby(col)["Memory usage [KB]"].max() / 1024**2
-    return cores, capacity, frame["Memory capacity provisioned [KB]"].max() / 1024**2, usage, mem, frame
+    return cores, capacity, ram_gb, usage, mem, frame
 
 
 def test_bitbrains_excerpt_matches_pandas_reading():
     traces = read_traces(BITBRAINS)
     assert traces.source.startswith("bitbrains:")
-    assert traces.server_ids == ("1", "38", "41", "44", "54")
+    assert traces.server_ids == ("1", "41", "44", "54")  # 38 has no measured row
     assert traces.interval_s == 300
     start_s = int(traces.start.value // 10**9)
     assert start_s % 300 == 0
@@ -303,11 +306,6 @@ def test_bitbrains_excerpt_matches_pandas_reading():
     for row, sid in enumerate(traces.server_ids):
         cores, capacity, ram_gb, usage, mem, frame = _bitbrains_reference(BITBRAINS / f"{sid}.csv.gz", start_s)
         np.testing.assert_allclose(traces.mem_gb[row, usage.index], mem.to_numpy(), rtol=1e-6)
-        if sid == "38":  # no row with cores and capacity: the default server
-            assert traces.inventory.defaulted[row]
-            assert traces.inventory.cores[row] == DEFAULT_CORES
-            assert traces.inventory.ram_gb[row] == DEFAULT_RAM_GB
-            continue
         assert not traces.inventory.defaulted[row]
         assert traces.inventory.cores[row] == cores == traces.inventory.threads[row]
         assert traces.inventory.ghz[row] == pytest.approx(capacity / cores / 1000)
@@ -317,8 +315,9 @@ def test_bitbrains_excerpt_matches_pandas_reading():
     counts = traces.quality.counts
     assert counts["cpu_above_capacity"] == above == 218
     assert traces.cpu_pct.max() > 100  # demand above the provisioned capacity is kept
-    assert counts["duplicates_merged"] == 1504 - 576  # server 54
-    assert counts["inventory_defaulted"] == 1
+    assert counts["duplicates_merged"] == 0  # server 54's 928 repeated stamps are rows without a measurement
+    assert counts["bitbrains_no_measurement_rows"] == 576 + 1503
+    assert counts["inventory_defaulted"] == 0
 
 
 def test_bitbrains_user_inventory_overrides_file_values():
@@ -347,8 +346,10 @@ def test_bitbrains_plain_csv_and_negative_usage(tmp_path):
     assert traces.server_ids == ("vm7",)
     assert traces.inventory.cores[0] == 4 and traces.inventory.ghz[0] == pytest.approx(1.5)
     assert traces.inventory.ram_gb[0] == 2.0  # 2097152 KB = 2 GiB
+    # the first row says no measurement: a gap before the first sample, filled from it
     np.testing.assert_allclose(traces.cpu_pct[0], [0, 0, 50])
-    np.testing.assert_allclose(traces.mem_gb[0], [0, 0.5, 0.5])
+    np.testing.assert_allclose(traces.mem_gb[0], [0.5, 0.5, 0.5])
+    assert traces.measured.tolist() == [[1, 3]]
     assert traces.quality.counts["cpu_below_0_clipped"] == 1
     (folder / "vm8.csv").write_text(header)  # a VM file with a header only: left out, named
     traces = read_bitbrains(folder)

@@ -288,14 +288,12 @@ def test_bitbrains_no_measurement_rows_counted_and_named(capsys):
     assert "most affected: 38 (576 of 576), 54 (1,503 of 1,504)" in warning
 
 
-def test_bitbrains_no_measurement_as_gap_switch(capsys, monkeypatch):
-    """With the rule switched on, the 0-core rows are gaps: VM 38 (none measured) is left out."""
-    from consolidate.io import bitbrains
-
-    monkeypatch.setattr(bitbrains, "NO_MEASUREMENT_AS_GAP", True)
+def test_bitbrains_no_measurement_rows_are_gaps(capsys):
+    """The 0-core rows are gaps: VM 38 (none measured) is left out, VM 54 is sized from its one measured row."""
     report = inspected(capsys, [SAMPLES / "bitbrains" / "2013-7"])
     assert report["servers"] == 4 and report["repairs"]["servers_dropped_no_samples"] == 1
     assert any("treated as missing samples" in w for w in report["warnings"])
+    assert any("without a single usable CPU value: 38" in w for w in report["warnings"])
 
 
 def test_messages_quote_file_content_on_one_short_line(tmp_path, capsys):

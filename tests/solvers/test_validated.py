@@ -143,7 +143,7 @@ def test_validation_sees_what_the_earlier_days_missed():
 def test_validated_count_starts_at_the_timeseries_count():
     cpu = np.full((4, 96), 5.0, dtype=np.float32)  # four days, hourly; no two share an 8 GHz target
     result, info = validated_solve(workload(cpu, np.ones(4), 3600), capacity(10.0, 0.8, 100.0), 1.0, Budget(0, 60.0))
-    assert result.n_hosts == info["hosts"] == info["timeseries_hosts"] == 4 and result.status == "optimal"
+    assert result.n_hosts == info["hosts"] == info["envelope_hosts"] == 4 and result.status == "optimal"
     assert info["within_risk"] and info["over_target_pct_validated"] == 0.0
     assert sorted(result.assignment.tolist()) == [0, 1, 2, 3]
     assert result.lower_bound == 4 and info["counts_tried"][0] == 4
@@ -155,7 +155,7 @@ def test_validated_count_starts_at_the_timeseries_count():
 def test_short_window_keeps_the_timeseries_count():
     cpu = np.full((4, 24), 5.0, dtype=np.float32)  # one day: no whole day to hold out
     result, info = validated_solve(workload(cpu, np.ones(4), 3600), capacity(10.0, 0.8, 100.0), 0.5, Budget(0, 60.0))
-    assert "skipped" in info and result.n_hosts == info["timeseries_hosts"] == 4
+    assert "skipped" in info and result.n_hosts == info["envelope_hosts"] == 4
 
 
 @settings(max_examples=15, deadline=None)
@@ -168,8 +168,8 @@ def test_no_smaller_count_meets_the_risk_and_the_plan_fits_its_window(n_vms, see
     scorer = Scorer(workload(cpu, mem, 3600), capacity(10.0, 0.8, 30.0))
     if info["within_risk"]:
         assert scorer.acceptable(result.n_hosts, risk)
-    assert result.n_hosts >= info["timeseries_hosts"]
-    assert not any(scorer.acceptable(n, risk) for n in range(info["timeseries_hosts"], result.n_hosts))
+    assert result.n_hosts >= info["envelope_hosts"]
+    assert not any(scorer.acceptable(n, risk) for n in range(info["envelope_hosts"], result.n_hosts))
     rep = replay_on(cpu, result.assignment, result.n_hosts, 10.0, 0.8, mem, 30.0, 3600)
     assert rep.over_target_pct() == 0.0
     assert (rep.mem_gb <= 30.0 * (1 + 1e-9)).all()
@@ -220,7 +220,7 @@ def test_default_sizing_is_validated(tmp_path):
     p = plain_plan(read(tmp_path, busy_estate(days=5)))
     s = p.summary
     assert s["assumptions"]["sizing"] == VALIDATED and s["solver"]["status"] in ("optimal", "feasible")
-    assert s["validation"]["hosts"] == s["hosts_after"] >= s["validation"]["timeseries_hosts"]
+    assert s["validation"]["hosts"] == s["hosts_after"] >= s["validation"]["envelope_hosts"]
     assert s["assumptions"]["risk_pct"] == 0.5 and "skipped" not in s["validation"]
     assert s["over_target_pct"] == 0.0
 
