@@ -265,11 +265,22 @@ def _cmd_inspect(args) -> None:
     from consolidate.report.outputs import summary_json
     from consolidate.report.summary import print_inspect
 
-    report = inspect_traces(_read(args))
+    report = _inventory_report(args) or inspect_traces(_read(args))
     if args.json:
         print(summary_json(report))
     else:
         print_inspect(report)
+
+
+def _inventory_report(args) -> dict | None:
+    """``inspect``'s report of an inventory export given as the traces (None for traces)."""
+    from consolidate.io.detect import existing
+    from consolidate.io.inventory import EXPORT_FORMATS, inventory_format, inventory_report, read_inventory_export
+
+    fmt = args.format or "auto"
+    if fmt not in EXPORT_FORMATS and not (fmt == "auto" and inventory_format(existing(args.traces))):
+        return None
+    return inventory_report(read_inventory_export(args.traces), powered_off=args.powered_off)
 
 
 def _cmd_sample(args) -> None:

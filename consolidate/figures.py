@@ -17,6 +17,7 @@ from consolidate.estate import workload_on
 from consolidate.failover import failover
 from consolidate.growth import growth_what_if
 from consolidate.holdout import window
+from consolidate.io.inventory import EXPORT_FORMATS
 from consolidate.models import catalog, constants, hypervisor, power
 from consolidate.models.hardware import HostModel
 from consolidate.options import settings_options
@@ -158,6 +159,7 @@ def summary(p: "Plan") -> dict:
         "hosts_after": p.hosts_after,
         "lower_bound": res.lower_bound,
         "lower_bound_resource": res.bound_resource,
+        "sizing_applied": _sizing_applied(p),
         "solver": _solver(p),
         "placed": int((p.assignment >= 0).sum()),
         "unplaceable": [traces.server_ids[i] for i in np.flatnonzero(p.status == "unplaceable")],
@@ -191,6 +193,24 @@ def summary(p: "Plan") -> dict:
     if settings.growth is not None:
         out["growth"] = _growth(p)
     return out
+
+
+def _sizing_applied(p: "Plan") -> str:
+    """The CPU sizing the plan was made with, as it happened (the ``sizing`` setting may not
+    have run as named: validation skipped, an inventory without traces)."""
+    kind = p.traces.source.partition(":")[0]
+    counts = p.traces.quality.counts
+    if kind in EXPORT_FORMATS:
+        return (f"inventory alone, not time-aware: {counts.get('servers_one_figure', 0)} server(s) by their one "
+                f"utilisation figure, {counts.get('servers_by_allocation', 0)} by allocation")
+    validation = p.solution.validation
+    if validation is None:
+        return p.settings.sizing
+    if "skipped" in validation:
+        base = "daily envelopes" if "envelope_hosts" in validation else "time series"
+        return f"{base}, validation skipped: {validation['skipped']}"
+    return (f"validated: daily envelopes, the count checked on {len(validation['folds'])} rolling-origin fold(s) "
+            f"within {validation['risk_pct']:g} % risk")
 
 
 def placement_frame(p: "Plan") -> pd.DataFrame:

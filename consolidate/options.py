@@ -27,7 +27,7 @@ from consolidate.models import constants
 DEFAULT_HOST = "hpe-dl380-gen10plus"
 #: The ``format`` choices of :func:`consolidate.read_traces`.
 TRACE_FORMATS = ("auto", "sar", "perfmon", "esxtop", "prometheus", "nmon", "collectd", "vsphere", "bitbrains", "planetlab",
-                 "long", "wide")
+                 "long", "wide", "rvtools", "azure-migrate")
 HYPERVISORS = ("none", "xen", "kvm", "esxi", "hyperv")
 #: What picks a mix of host models (consolidate.solvers.mix).
 OBJECTIVES = ("hosts", "cost", "energy")
@@ -336,6 +336,8 @@ READ = (
     Option("end", None, "read the samples before this date or time; a date alone includes that day", metavar="DATE"),
     Option("exclude", None, "leave these servers out: ids, comma-separated, or a file of ids (one per line)",
            metavar="ID[,ID...]|FILE"),
+    Option("powered_off", False, "an RVTools or Azure Migrate inventory planned alone: plan its powered-off VMs too "
+           "(templates never)", bool, flag="--include-powered-off"),
 )
 
 #: `consolidate sample`: a synthetic estate.

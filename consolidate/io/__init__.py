@@ -18,7 +18,8 @@ from consolidate.io.assemble import Selection, assemble
 from consolidate.io.bitbrains import read_bitbrains
 from consolidate.io.detect import existing, file_text, one_line, os_error
 from consolidate.io.formats import detect_format, trace_format
-from consolidate.io.inventory import read_inventory
+from consolidate.io.allocation import inventory_traces
+from consolidate.io.inventory import EXPORT_FORMATS, inventory_format, read_inventory
 from consolidate.io.long import read_long
 from consolidate.io.planetlab import read_planetlab
 from consolidate.io.quality import inspect_traces
@@ -56,6 +57,7 @@ def read_traces(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     exclude: str | Path | Iterable[str] | None = None,
+    powered_off: bool = False,
 ) -> TraceSet:
     """Read utilisation traces in any supported format onto one regular UTC grid.
 
@@ -77,6 +79,8 @@ def read_traces(
         zone); an ``end`` given as a date alone includes that day.
     exclude : server ids to leave out: an iterable, a comma-separated text, or the path of a
         file of ids (one per line; ``#`` starts a comment).
+    powered_off : an inventory given as ``path`` (RVTools, Azure Migrate: planned without
+        traces, :func:`consolidate.io.allocation.inventory_traces`) plans its powered-off VMs too.
 
     Returns
     -------
@@ -89,6 +93,8 @@ def read_traces(
     """
     try:
         selection = _selection(start, end, exclude)
+        if format in EXPORT_FORMATS or (format == "auto" and inventory_format(existing(path))):
+            return _read_inventory_alone(path, inventory, columns, selection, powered_off)
         return _read_traces(path, format=format, inventory=inventory, columns=columns, timezone=timezone,
                             interval_s=interval_s, selection=selection)
     except InputError as err:
@@ -114,6 +120,13 @@ def _read_traces(path, *, format, inventory, columns, timezone, interval_s, sele
             raise InputError(f"--{name} does not apply to the {fmt.name} format ({fmt.summary}); leave it out")
     samples = fmt.samples(p, **{name: given[name] for name in fmt.takes})
     return assemble(samples, fmt=fmt.name, path=p, inventory=inventory, interval_s=interval_s, selection=selection)
+
+
+def _read_inventory_alone(path, inventory, columns, selection, powered_off) -> TraceSet:
+    if inventory is not None or columns or selection is not None:
+        raise InputError(f"{path} is an inventory, planned without traces: --inventory, --columns, --start, --end and "
+                         "--exclude do not apply; give traces with --inventory FILE for a time-aware plan")
+    return inventory_traces(path, powered_off=powered_off)
 
 
 def _selection(start, end, exclude) -> Selection | None:

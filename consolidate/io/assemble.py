@@ -102,7 +102,8 @@ def assemble(
     samples = _merge_names(samples)
     if selection is not None:
         samples = _select(samples, selection, path)
-    user_inventory = None if inventory is None else read_inventory(inventory)
+    # A VM that was off when the inventory was exported still has its hardware there.
+    user_inventory = None if inventory is None else read_inventory(inventory, powered_off=True)
     counts = dict(samples.counts)
     order = np.argsort(np.asarray(samples.server_ids, dtype=object), kind="stable")
     rank = np.empty(len(order), dtype=np.int32)

@@ -66,11 +66,12 @@ def print_summary(summary: dict, out_dir: Path) -> None:
             [
                 ("host model" if len(a.get("host_models", ())) < 2 else f"host mix (--objective {a['objective']})",
                  f"{host_text(a)} ({a['hypervisor']}, SMT gain {a['smt_gain']})"),
-                ("sizing", f"{a['sizing']} CPU, {a['mem_sizing']} memory; targets {a['cpu_target']} / {a['mem_target']}"),
+                ("sizing", f"CPU {s['sizing_applied']}; memory {a['mem_sizing']}; targets {a['cpu_target']} / {a['mem_target']}"),
                 ("hosts", f"{s['hosts_after']} (lower bound {s['lower_bound']}, {s['lower_bound_resource']})"),
                 ("solver", f"{solver['status']} in {solver['time_s']:.1f} s ({', '.join(solver['methods'])})"),
                 ("replay: host-intervals over target", f"{s['over_target_pct']:.2f} %"),
                 ("replay: host-intervals over capacity", f"{s['over_capacity_pct']:.2f} %"),
+                *_predicted(s),
                 ("retire candidates (idle)", f"{len(s['retire_candidates'])}" + (" (left out)" if s["retired"] else " (kept in the plan)")),
                 ("unplaceable", str(len(s["unplaceable"]))),
                 ("traces", f"{s['trace']['days']:g} days at {s['trace']['interval_s']} s, from {s['trace']['start']}"),
@@ -121,10 +122,12 @@ def print_inspect(report: dict) -> None:
     """The data-quality report."""
     rows = [(k, f"{v:.2f}" if isinstance(v, float) else str(v)) for k, v in report.items() if not isinstance(v, (dict, list))]
     console = _console()
-    console.print(_table("Traces", rows))
-    repairs = report.get("repairs", {})
+    console.print(_table("Inventory" if report.get("kind") == "inventory" else "Traces", rows))
+    repairs = report.get("repairs") or report.get("counts") or {}
     if repairs:
         console.print(_table("Repairs (count)", [(k, f"{v:,}") for k, v in repairs.items()]))
+    for conversion in report.get("conversions", []):
+        console.print(f"conversion: {conversion}")
     for warning in report.get("warnings", []):
         console.print(f"warning: {warning}")
 
@@ -144,3 +147,14 @@ def print_rows(rows: list[dict], title: str) -> None:
     for row in rows:
         table.add_row(*(f"{v:g}" if isinstance(v, float) else str(v) for v in row.values()))
     _console().print(table)
+
+
+def _predicted(summary: dict) -> list[tuple[str, str]]:
+    """The terminal row of the predicted next-window risk, where the plan has one."""
+    predicted = (summary.get("validation") or {}).get("predicted_next_window")
+    if not predicted:
+        return []
+    low, high = predicted["over_target_pct_low"], predicted["over_target_pct_high"]
+    folds = len(summary["validation"]["folds"])
+    return [("next window, predicted: over target", f"{low:.2f}-{high:.2f} % (rolling origin, {folds} fold(s))")]
+

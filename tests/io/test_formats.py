@@ -371,7 +371,9 @@ def test_auto_detection(path, fmt):
 def test_every_format_has_a_reader():
     from consolidate.io.formats import trace_formats
 
-    assert FORMATS == ("auto", *trace_formats())
+    from consolidate.io.inventory import EXPORT_FORMATS
+
+    assert FORMATS == ("auto", *trace_formats(), *EXPORT_FORMATS)
 
 
 def test_inspect_report_fields(dirty):
