@@ -63,7 +63,8 @@ def windows() -> list[tuple[str, object, object]]:
 
 
 def realised(placement: pd.DataFrame, later) -> dict:
-    return simulate_placement(later, placement[["server_id", "host_id"]], **MODEL)
+    columns = [c for c in ("server_id", "host_id", "source_cores", "source_ram_gb") if c in placement.columns]
+    return simulate_placement(later, placement[columns], **MODEL)
 
 
 def run_pair(label: str, earlier, later) -> list[dict]:
@@ -73,8 +74,10 @@ def run_pair(label: str, earlier, later) -> list[dict]:
         p = plan(earlier, **MODEL, sizing=sizing)
         seconds = time.perf_counter() - t
         predicted = (p.summary.get("validation") or {}).get("predicted_next_window", {})
-        rows.append({"pair": label, "sizing": sizing, "hosts": p.hosts_after,
-                     "realised_pct": realised(p.placement_frame(), later)["over_target_pct"],
+        real = realised(p.placement_frame(), later)
+        rows.append({"pair": label, "sizing": sizing, "hosts": p.hosts_after, "realised_pct": real["over_target_pct"],
+                     "ram_grown": f"{real['servers_ram_grown']} VMs, {real['ram_grown_gb']:.0f} GB",
+                     "hosts_over_memory": len(real["hosts_over_memory"]),
                      "predicted_low_pct": predicted.get("over_target_pct_low"),
                      "predicted_high_pct": predicted.get("over_target_pct_high"), "time_s": seconds})
     t = time.perf_counter()
@@ -101,16 +104,20 @@ def markdown(rows: list[dict], command: str) -> str:
         "Realised: % of host-intervals over the CPU target on the later window. Predicted: the validated plan's "
         "range from its rolling-origin folds (`summary.json[\"validation\"][\"predicted_next_window\"]`). "
         "Beats p95-FFD: fewer hosts at no more realised overload, or as many at half of it or less. Holds: realised "
-        "within the 0.5 % risk target or within the predicted range.", "",
-        "| pair | sizing | hosts | realised over-target % | predicted % | beats p95-FFD | holds | plan time (s) |",
-        "| --- | --- | ---: | ---: | --- | --- | --- | ---: |",
+        "within the 0.5 % risk target or within the predicted range. RAM grown: VMs whose provisioned memory in the "
+        "later window exceeds what was planned (`consolidate simulate` reports `servers_ram_grown`, `ram_grown_gb`); "
+        "hosts over memory: hosts whose planned memory, at the later allocations, exceeds the usable memory.", "",
+        "| pair | sizing | hosts | realised over-target % | predicted % | beats p95-FFD | holds | RAM grown since the plan "
+        "| hosts over memory | plan time (s) |",
+        "| --- | --- | ---: | ---: | --- | --- | --- | --- | ---: | ---: |",
     ]
     for r in rows:
         low, high = r.get("predicted_low_pct"), r.get("predicted_high_pct")
         pred = "-" if low is None else f"{low:.3f}-{high:.3f}"
         beats = "-" if r["sizing"] == "p95-FFD" else ("yes" if r["beats_ffd"] else "no")
         lines.append(f"| {r['pair']} | {r['sizing']} | {r['hosts']} | {r['realised_pct']:.3f} | {pred} | {beats} | "
-                     f"{'yes' if r['holds'] else 'no'} | {r['time_s']:.1f} |")
+                     f"{'yes' if r['holds'] else 'no'} | {r.get('ram_grown', '-')} | {r.get('hosts_over_memory', '-')} | "
+                     f"{r['time_s']:.1f} |")
     v = [r for r in rows if r["sizing"] == "validated"]
     lines += ["", f"Validated sizing: beats p95-FFD on {sum(r['beats_ffd'] for r in v)} of {len(v)} pairs, holds on "
               f"{sum(r['holds'] for r in v)} of {len(v)}; worst realised {max(r['realised_pct'] for r in v):.3f} %.", ""]

@@ -277,9 +277,13 @@ def _inventory_report(args) -> dict | None:
     from consolidate.io.detect import existing
     from consolidate.io.inventory import EXPORT_FORMATS, inventory_format, inventory_report, read_inventory_export
 
+    from consolidate.io import not_for_inventory
+
     fmt = args.format or "auto"
     if fmt not in EXPORT_FORMATS and not (fmt == "auto" and inventory_format(existing(args.traces))):
         return None
+    if set(_given(args, opt.READ)) - {"format", "powered_off"}:
+        raise InputError(not_for_inventory(args.traces))
     return inventory_report(read_inventory_export(args.traces), powered_off=args.powered_off)
 
 

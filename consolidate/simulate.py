@@ -271,7 +271,32 @@ def simulate_placement(traces: TraceSet, placement: pd.DataFrame | str, **model_
         "placed": int((assignment >= 0).sum()),
         "host_model": settings.host_model.name if per_host is None else fleet.label(),
         **rep.figures([str(n) for n in names]),
+        **allocation_changes(frame, traces),
     }
+
+
+def allocation_changes(frame: pd.DataFrame, traces: TraceSet) -> dict:
+    """The servers whose provisioned cores or RAM in ``traces`` exceed what the placement was
+    planned with (its ``source_cores`` / ``source_ram_gb``): ``servers_cores_grown``,
+    ``cores_grown``, ``servers_ram_grown``, ``ram_grown_gb`` and ``servers_grown`` (their ids).
+    The replay packs their new allocation, so a host they overfill is in ``hosts_over_memory``;
+    empty when the placement does not say what it planned."""
+    inv = traces.inventory
+    out: dict = {}
+    grown = np.zeros(traces.n_servers, dtype=bool)
+    for column, now, key, unit in (("source_cores", inv.cores, "cores", "cores_grown"),
+                                   ("source_ram_gb", inv.ram_gb, "ram", "ram_grown_gb")):
+        if column not in frame.columns:
+            continue
+        planned = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
+        more = np.nan_to_num(now - planned, nan=0.0)
+        more[more <= 1e-6 * np.abs(planned)] = 0.0
+        out[f"servers_{key}_grown"] = int((more > 0).sum())
+        out[unit] = float(more.sum())
+        grown |= more > 0
+    if out:
+        out["servers_grown"] = [traces.server_ids[i] for i in np.flatnonzero(grown)]
+    return out
 
 
 def _placement_models(frame: pd.DataFrame, placement, host_ids: np.ndarray) -> list | None:

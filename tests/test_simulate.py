@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -116,3 +117,26 @@ def test_an_empty_replay_has_zero_figures():
     rep = replay_on(np.zeros((2, 3), dtype=np.float32), np.array([-1, -1]), 0, 10.0, 0.8, np.ones(2), 10.0, 300)
     fig = rep.figures()
     assert fig["hosts"] == 0 and fig["over_target_pct"] == 0.0 and fig["worst_host"] == ""
+
+
+def test_allocations_grown_since_the_plan_are_reported(samples_dir):
+    from consolidate.io import read_traces
+    from consolidate.planner import plan
+    from consolidate.simulate import simulate_placement
+
+    inventory = pd.read_csv(samples_dir / "inventory.csv")
+    traces = read_traces(samples_dir / "traces.csv", inventory=inventory)
+    placement = plan(traces, sizing="p95").placement_frame()
+    same = simulate_placement(traces, placement)
+    assert same["servers_ram_grown"] == same["servers_cores_grown"] == 0 and same["servers_grown"] == []
+    grown = inventory.copy()
+    grown.loc[grown["server_id"] == "srv-0001", "ram_gb"] += 512.0
+    grown.loc[grown["server_id"] == "srv-0002", "cores"] += 4
+    grown.loc[grown["server_id"] == "srv-0002", "threads"] += 8
+    later = read_traces(samples_dir / "traces.csv", inventory=grown)
+    figures = simulate_placement(later, placement)
+    assert figures["servers_ram_grown"] == 1 and figures["ram_grown_gb"] == pytest.approx(512.0)
+    assert figures["servers_cores_grown"] == 1 and figures["cores_grown"] == pytest.approx(4.0)
+    assert figures["servers_grown"] == ["srv-0001", "srv-0002"]
+    host = placement.set_index("server_id").loc["srv-0001", "host_id"]
+    assert figures["mem_planned_max_pct"] > same["mem_planned_max_pct"] and host in figures["hosts_over_memory"]

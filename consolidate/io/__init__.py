@@ -124,9 +124,14 @@ def _read_traces(path, *, format, inventory, columns, timezone, interval_s, sele
 
 def _read_inventory_alone(path, inventory, columns, selection, powered_off) -> TraceSet:
     if inventory is not None or columns or selection is not None:
-        raise InputError(f"{path} is an inventory, planned without traces: --inventory, --columns, --start, --end and "
-                         "--exclude do not apply; give traces with --inventory FILE for a time-aware plan")
+        raise InputError(not_for_inventory(path))
     return inventory_traces(path, powered_off=powered_off)
+
+
+def not_for_inventory(path) -> str:
+    """The message for trace options given with an inventory read alone."""
+    return (f"{path} is an inventory, read without traces: --inventory, --columns, --start, --end and --exclude do "
+            "not apply; give traces with --inventory FILE for a time-aware plan")
 
 
 def _selection(start, end, exclude) -> Selection | None:

@@ -1,4 +1,5 @@
-"""Read a placement: ``server_id,host_id`` and, where given, ``host_model`` (a plan's placement.csv)."""
+"""Read a placement: ``server_id,host_id`` and, where given, ``host_model`` and the source servers'
+provisioned ``source_cores`` and ``source_ram_gb`` when planned (a plan's placement.csv)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pandas as pd
 from consolidate.errors import InputError
 from consolidate.io.detect import one_line, os_error, shown
 
-#: The columns a placement is read with; ``host_model`` is optional.
-COLUMNS = ("server_id", "host_id", "host_model")
+#: The columns a placement is read with; all but the first two are optional.
+COLUMNS = ("server_id", "host_id", "host_model", "source_cores", "source_ram_gb")
 
 HINT = "give the placement.csv a plan wrote"
 

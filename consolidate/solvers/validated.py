@@ -1,19 +1,23 @@
 """The validated sizing: the host count that holds on the traces the plan did not see.
 
 A plan packed to fit one window of traces exactly tends to overload on the next one: the
-packer has used every gap the window showed. This module
+packer has used every gap the window showed, and demand drifts. This module
 
 - spreads VMs over a given number of hosts, lowest highest-peak first (:func:`spread`);
-- sizes a plan by validation (the ``validated`` sizing policy): inside the training window it
-  plans on the earlier days at each host count, replays the later days, and keeps the
-  smallest count whose share of host-intervals over the CPU target is within the risk target
-  on those held-out days and in sample (a plan made and replayed on the whole window); the
-  plan is then spread over that count on the whole training window;
+- sizes a plan by validation (the ``validated`` sizing policy): the count starts at what the
+  VMs' daily envelopes need (:func:`consolidate.models.sizing.daily_envelope`: each VM's highest
+  measured demand at each time of day, so a plan that fits them fits every day of the window);
+  at each count it spreads the envelopes of the earlier days, replays the later days
+  (rolling-origin folds [1]), and keeps the smallest count whose latest fold's share of
+  host-intervals over the CPU target is within the risk target; the range over the folds is
+  the predicted next-window risk; the plan is then the envelopes spread over that count;
 - draws the frontier: for each host count, the in-sample and validated overload.
 
-The spread plan, not the packer's, is what the count is chosen for: filling hosts to the
-target uses every gap the window showed, spreading leaves the head-room on every host
-(measured on real traces in ``benchmarks/RESULTS.md``, "Out-of-sample validation").
+Packing the envelopes rather than the series, and spreading them rather than filling hosts to
+the target, leave on every host the head-room that the next window's drift uses: on a month of
+real traces replayed on the next month (and week on week) the default plan stayed within its
+risk target where a plan fitted to the series, and percentile sizing, did not
+(``benchmarks/RESULTS.md``, "Month-ahead risk").
 
 References
 ----------
