@@ -113,11 +113,12 @@ def assemble(
     n_all = len(all_ids)
 
     warnings: list[str] = list(samples.notes)
-    cpu = samples.cpu
+    # The repairs below work in place; the reader's arrays stay its own (and may be read-only).
+    cpu = np.array(samples.cpu)
     counts["cpu_empty_values"] = int(np.count_nonzero(np.isnan(cpu)))
     _unreal(cpu, counts, warnings, "cpu", samples.cpu_unit)
     _clip(cpu, counts, "cpu", upper=100.0 if samples.cpu_unit == "pct" else None)
-    mem = samples.mem
+    mem = None if samples.mem is None else np.array(samples.mem)
     if mem is not None:
         counts["mem_empty_values"] = int(np.count_nonzero(np.isnan(mem)))
         _unreal(mem, counts, warnings, "mem", samples.mem_unit)

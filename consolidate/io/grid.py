@@ -206,12 +206,14 @@ class Gridded:
 
 
 def detect_interval_s(codes: np.ndarray, time_ns: np.ndarray, n_rows: int) -> int:
-    """Grid spacing in whole seconds: median over servers of each server's median spacing."""
+    """Grid spacing in whole seconds: median over servers of each server's median spacing, the
+    higher of the middle two for an even count, so that the grid takes one server's own interval
+    (hosts at 5 s and 10 s: 10 s, each 5 s host keeping the larger sample of each interval)."""
     per_server = median_spacing_ns(codes, time_ns, n_rows)
     known = per_server[np.isfinite(per_server)]
     if known.size == 0:
         raise InputError("cannot detect the sampling interval: no server has two different timestamps; pass --interval SECONDS")
-    interval_s = int(round(float(np.median(known)) / NS_PER_S))
+    interval_s = int(round(float(np.percentile(known, 50, method="higher")) / NS_PER_S))
     if interval_s < 1:
         raise InputError("the detected sampling interval is under one second; pass --interval SECONDS")
     return interval_s

@@ -252,11 +252,16 @@ def frontier_chart(data: PlanData) -> Figure | None:
     ax = fig.add_subplot()
     for key, colour, label, marker in (
         ("over_target_pct_in_sample", AFTER, "in sample", "o"),
-        ("over_target_pct_validated", VALIDATED, "validated (held-out days)", "s"),
+        ("over_target_pct_validated", VALIDATED, "validated (latest held-out days)", "s"),
     ):
         values = np.array([_float(row.get(key)) for row in frontier])
         if np.isfinite(values).any():
             ax.plot(hosts[order], values[order], marker=marker, markersize=4, color=colour, label=label)
+    low = np.array([_float(row.get("over_target_pct_predicted_low")) for row in frontier])
+    high = np.array([_float(row.get("over_target_pct_predicted_high")) for row in frontier])
+    if np.isfinite(high).any():
+        ax.fill_between(hosts[order], low[order], high[order], color=VALIDATED, alpha=0.15, linewidth=0,
+                        label="next window, predicted (range of the folds)")
     chosen = data.summary["hosts_after"]
     ax.axvline(chosen, color=TARGET, linestyle="--", linewidth=1.0, label=f"this plan: {chosen} hosts")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -269,7 +269,9 @@ FRONTIER_KEYS = ("over_target_pct_in_sample", "over_target_pct_validated", "over
 
 
 def frontier(scorer: Scorer, start: int, bound: int, chosen: int, high: int) -> list[dict]:
-    """Rows ``{hosts, over_target_pct_in_sample, over_target_pct_validated, over_capacity_pct_validated}``
+    """Rows ``{hosts, over_target_pct_in_sample, over_target_pct_validated, over_capacity_pct_validated,
+    over_target_pct_predicted_low, over_target_pct_predicted_high}`` (the predicted next-window range of
+    each count, from the folds)
     from ``FRONTIER_BELOW`` hosts under the lower of ``bound`` and ``chosen`` (not under ``start``)
     up to the first count past both whose validated over-target share is about zero
     (``FRONTIER_ZERO_PCT``), or ``high``."""
@@ -277,7 +279,14 @@ def frontier(scorer: Scorer, start: int, bound: int, chosen: int, high: int) -> 
     top = max(bound, chosen)
     while top < high and scorer.score(top)["over_target_pct_validated"] > FRONTIER_ZERO_PCT:
         top += 1
-    return [{"hosts": n, **{k: scorer.score(n)[k] for k in FRONTIER_KEYS}} for n in frontier_counts(low, top, chosen)]
+    return [_frontier_row(scorer, n) for n in frontier_counts(low, top, chosen)]
+
+
+def _frontier_row(scorer: Scorer, n_hosts: int) -> dict:
+    score = scorer.score(n_hosts)
+    folds = score["over_target_pct_folds"]
+    return {"hosts": n_hosts, **{k: score[k] for k in FRONTIER_KEYS},
+            "over_target_pct_predicted_low": min(folds), "over_target_pct_predicted_high": max(folds)}
 
 
 @dataclass(frozen=True)

@@ -200,7 +200,10 @@ def test_frontier_rows_run_from_below_the_bound_to_no_overload():
     cpu = np.full((4, 24), 5.0, dtype=np.float32)
     cpu[0, 3] = 9.0  # one VM alone exceeds the target: left out
     rows = risk_frontier(workload(cpu, np.ones(4), 3600), capacity(10.0, 0.8, 100.0), 3)
-    assert [set(r) for r in rows] == [{"hosts", *FRONTIER_KEYS}] * len(rows)
+    predicted = {"over_target_pct_predicted_low", "over_target_pct_predicted_high"}
+    assert [set(r) for r in rows] == [{"hosts", *FRONTIER_KEYS, *predicted}] * len(rows)
+    for r in rows:  # the latest fold is one of the folds whose range is the prediction
+        assert r["over_target_pct_predicted_low"] <= r["over_target_pct_validated"] <= r["over_target_pct_predicted_high"]
     assert [r["hosts"] for r in rows] == [2, 3]  # from ceil(15 GHz / 8) up to the bound, 3
     assert rows[0]["over_target_pct_in_sample"] == pytest.approx(50.0)
     assert rows[-1]["over_target_pct_validated"] <= FRONTIER_ZERO_PCT
@@ -247,7 +250,7 @@ def test_cli_holdout_frontier_and_errors(tmp_path, capsys):
     s = json.loads(capsys.readouterr().out)
     assert s["validation"]["risk_pct"] == 1.0
     assert "over_target_pct_out_of_sample" in s and s["frontier"]
-    assert all(set(r) == {"hosts", *FRONTIER_KEYS} for r in s["frontier"])
+    assert all(set(r) >= {"hosts", *FRONTIER_KEYS, "over_target_pct_predicted_high"} for r in s["frontier"])
     assert s["hosts_after"] in [r["hosts"] for r in s["frontier"]]
     saved = json.loads((tmp_path / "a" / "summary.json").read_text())
     assert saved["frontier"] == s["frontier"]
