@@ -178,6 +178,7 @@ def text_encoding(head: bytes) -> str:
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with a byte-order mark", "utf-16": "UTF-16",
                   "utf-16-le": "UTF-16 LE (no byte-order mark)", "utf-16-be": "UTF-16 BE (no byte-order mark)",
                   "utf-32": "UTF-32", "cp1252": "cp1252 (Windows Western; not valid UTF-8)",
+                  "cp1251": "cp1251 (Windows Cyrillic; not valid UTF-8)",
                   "latin-1": "latin-1 (ISO 8859-1; not valid UTF-8)"}
 
 

@@ -17,6 +17,9 @@ from consolidate.errors import InputError
 from consolidate.io.assemble import Samples
 from consolidate.io.detect import head_bytes, trace_files
 
+#: How many files of a folder detection looks at (a script or a report among them is skipped).
+FILES_SNIFFED = 10
+
 #: The reader modules of :mod:`consolidate.io`, in detection order.
 FORMAT_MODULES = ("sar", "perfmon", "esxtop", "prometheus", "nmon", "collectd", "vsphere",
                   "bitbrains", "planetlab", "long", "wide")
@@ -67,6 +70,14 @@ def format_help() -> str:
     return "; ".join(f"{f.name} ({f.summary})" for f in trace_formats().values())
 
 
+def _head_or_none(path: Path) -> bytes | None:
+    """A file's first bytes, or None for one no trace reader reads (compressed other than gzip: a workbook)."""
+    try:
+        return head_bytes(path)
+    except InputError:
+        return None
+
+
 def detect_format(path: Path, columns: dict[str, str] | None) -> TraceFormat:
     """The format of a file or folder, or InputError naming what was found and the formats."""
     formats = trace_formats()
@@ -74,12 +85,13 @@ def detect_format(path: Path, columns: dict[str, str] | None) -> TraceFormat:
         for fmt in formats.values():
             if fmt.looks_folder is not None and fmt.looks_folder(path):
                 return fmt
-        first = trace_files(path)[0]
-        head = head_bytes(first)
-        for fmt in formats.values():
-            if fmt.reads_folders and fmt.looks is not None and fmt.looks(first, head):
-                return fmt
-        raise InputError(f"{path}: cannot tell the format of its files (first: {first.name}); formats: {format_help()}; "
+        files = trace_files(path)
+        for f in files[:FILES_SNIFFED]:
+            head = _head_or_none(f)
+            for fmt in formats.values():
+                if head is not None and fmt.reads_folders and fmt.looks is not None and fmt.looks(f, head):
+                    return fmt
+        raise InputError(f"{path}: cannot tell the format of its files (first: {files[0].name}); formats: {format_help()}; "
                          "pass --format")
     head = head_bytes(path)
     for fmt in formats.values():

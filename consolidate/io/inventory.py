@@ -439,7 +439,8 @@ def align_inventory(
         table.update(given)
         named = rows["model"].astype(str)
         model.update(named[named != ""])
-    defaulted = table[["cores", "ghz", "ram_gb"]].isna().any(axis=1).to_numpy()
+    missing = table[["cores", "ghz", "ram_gb"]].isna()
+    defaulted = missing.any(axis=1).to_numpy()
     known_cores = table["cores"].notna()
     table["threads"] = table["threads"].fillna(table["cores"].where(known_cores, DEFAULT_THREADS))
     table["cores"] = table["cores"].fillna(DEFAULT_CORES)
@@ -455,9 +456,12 @@ def align_inventory(
         warnings.append(f"no inventory given: every server got the default server ({DEFAULT_DESCRIPTION}); pass --inventory")
     elif defaulted.any():
         names = list(np.asarray(server_ids, dtype=object)[defaulted])
+        filled = {"cores": f"{DEFAULT_CORES} cores / {DEFAULT_THREADS} threads", "ghz": f"{DEFAULT_GHZ} GHz",
+                  "ram_gb": f"{DEFAULT_RAM_GB:g} GB"}
+        which = "; ".join(f"{filled[k]} for {int(n)}" for k, n in missing.sum().items() if n)
         warnings.append(
-            f"{len(names)} of {len(server_ids)} server(s) lack inventory values and got the defaults "
-            f"({DEFAULT_DESCRIPTION}): {name_list(names)}"
+            f"{len(names)} of {len(server_ids)} server(s) lack inventory values and got those of the default server "
+            f"(a 2010 Dell PowerEdge R710): {which}; pass --inventory with them: {name_list(names)}"
         )
     if unused:
         warnings.append(f"ignored {len(unused)} inventory row(s) naming servers that are not in the traces: {name_list(unused)}")
