@@ -159,6 +159,9 @@ def assemble(
         by_code[keep] = capacity_mhz
         counts["cpu_above_capacity"] = int(np.count_nonzero(cpu > by_code[codes]))
         cpu_pct = np.ascontiguousarray(cpu_pct / (capacity_mhz / 100.0)[:, None], dtype=np.float32)
+    row_sum = cpu_grid.measured_sum[keep] / ((capacity_mhz / 100.0) if samples.cpu_unit == "mhz" else 1.0)
+    cells = (cpu_grid.samples - cpu_grid.merged)[keep]
+    measured_mean_pct = float(row_sum.sum() / cells.sum())
 
     for name, per_row in (
         ("duplicates_merged", cpu_grid.merged),
@@ -199,7 +202,7 @@ def assemble(
             warnings.append(periods)
 
     quality = QualityReport(samples=len(samples.codes), missing_pct=missing_pct, counts=counts, warnings=tuple(warnings),
-                            conversions=tuple(samples.conversions))
+                            conversions=tuple(samples.conversions), cpu_mean_measured_pct=measured_mean_pct)
     return TraceSet(
         server_ids=server_ids,
         start=pd.Timestamp(start_ns, unit="ns", tz="UTC"),

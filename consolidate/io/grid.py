@@ -199,6 +199,8 @@ class Gridded:
     gaps: np.ndarray
     late: np.ndarray
     early: np.ndarray
+    #: Per row, the sum of the cells that held a sample (before any fill), float64.
+    measured_sum: np.ndarray
 
     @property
     def filled(self) -> np.ndarray:
@@ -246,5 +248,6 @@ def to_grid(
     scatter_max(np.ascontiguousarray(codes, dtype=np.int32), np.ascontiguousarray(time_ns, dtype=np.int64),
                 np.ascontiguousarray(values, dtype=np.float32), np.int64(start_ns), np.int64(interval_s * NS_PER_S),
                 grid, samples, merged)
+    measured_sum = np.nansum(grid, axis=1, dtype=np.float64)
     fill_rows(grid, gaps, late, early)
-    return Gridded(grid, samples, merged, gaps, late, early)
+    return Gridded(grid, samples, merged, gaps, late, early, measured_sum)

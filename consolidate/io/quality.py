@@ -13,15 +13,17 @@ ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
 def inspect_traces(traces: TraceSet) -> dict:
     """What was read and repaired, and the utilisation statistics.
 
-    CPU statistics are over all grid cells of all servers, as the published PlanetLab table
-    gives them [1]: mean, population standard deviation and numpy's default (linear)
-    percentiles, in percent. Memory figures appear when the traces have memory.
+    ``cpu_mean_pct`` is the mean over the grid cells that held a sample (the samples as read,
+    one per interval: no filled cell), the figure an independent reading of the file gives;
+    ``cpu_mean_grid_pct`` and the other CPU statistics are over all grid cells of all servers
+    (the filled ones too, as a plan sees them), as the published PlanetLab table gives them [1]:
+    mean, population standard deviation and numpy's default (linear) percentiles, in percent. Memory figures appear when the traces have memory.
 
     Returns
     -------
     dict with ``format``, ``source``, ``servers``, ``interval_s``, ``steps``, ``duration_days``,
     ``start`` and ``end`` (ISO 8601 UTC, end exclusive), ``samples`` (raw samples read),
-    ``missing_pct``, ``cpu_mean_pct``, ``cpu_std_pct``, ``cpu_q1_pct``, ``cpu_median_pct``,
+    ``missing_pct``, ``cpu_mean_pct``, ``cpu_mean_grid_pct``, ``cpu_std_pct``, ``cpu_q1_pct``, ``cpu_median_pct``,
     ``cpu_q3_pct``, ``cpu_max_pct``, [``mem_mean_gb``, ``mem_max_gb``, ``mem_mean_pct``,]
     ``ram_total_gb``, ``repairs`` (the repair counts), ``inventory_defaulted``, ``conversions`` and
     ``warnings``.
@@ -48,7 +50,9 @@ def inspect_traces(traces: TraceSet) -> dict:
         "end": traces.end.strftime(ISO_UTC),
         "samples": quality.samples,
         "missing_pct": quality.missing_pct,
-        "cpu_mean_pct": float(np.mean(cpu, dtype=np.float64)),
+        "cpu_mean_pct": float(np.mean(cpu, dtype=np.float64)) if quality.cpu_mean_measured_pct is None
+        else quality.cpu_mean_measured_pct,
+        "cpu_mean_grid_pct": float(np.mean(cpu, dtype=np.float64)),
         "cpu_std_pct": float(np.std(cpu, dtype=np.float64)),
         "cpu_q1_pct": q1,
         "cpu_median_pct": median,

@@ -54,7 +54,8 @@ class QualityReport:
 
     ``counts`` maps a repair rule to how many samples (or servers, for inventory rules) it touched;
     ``samples`` is the number of raw samples read; ``missing_pct`` the share of grid cells that
-    had no sample and were filled; ``conversions`` states each conversion the reader made from
+    had no sample and were filled (``cpu_mean_measured_pct`` is the mean CPU % of the others);
+    ``conversions`` states each conversion the reader made from
     the file's own measures (a counter to a rate, %idle to busy, kB to GB, local time to UTC).
     """
 
@@ -63,6 +64,8 @@ class QualityReport:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     conversions: tuple[str, ...] = ()
+    #: Mean CPU % over the grid cells that held a sample (no filled cell), all servers.
+    cpu_mean_measured_pct: float | None = None
 
 
 @dataclass(frozen=True)

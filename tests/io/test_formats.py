@@ -384,7 +384,8 @@ def test_inspect_report_fields(dirty):
     assert report["repairs"] == dirty.quality.counts
     assert report["inventory_defaulted"] == 1
     cells = dirty.cpu_pct.astype(np.float64)
-    assert report["cpu_mean_pct"] == pytest.approx(cells.mean())
+    assert report["cpu_mean_grid_pct"] == pytest.approx(cells.mean())
+    assert report["cpu_mean_pct"] == pytest.approx(dirty.quality.cpu_mean_measured_pct)
     assert report["cpu_std_pct"] == pytest.approx(cells.std())
     assert report["cpu_median_pct"] == pytest.approx(np.median(cells))
     assert report["mem_mean_gb"] == pytest.approx(dirty.mem_gb.mean())

@@ -332,8 +332,9 @@ def test_cli_inspect_json(capsys, two_hosts):
     assert report["servers"] == 2
     assert report["interval_s"] == 60
     assert report["start"] == "2024-03-04T03:30:00Z"
-    cpu = np.concatenate([filled(column(TWO_HOSTS, f"\\\\{h}\\Processor(_Total)\\% Processor Time")) for h in ("DB01", "WEB01")])
-    assert report["cpu_mean_pct"] == pytest.approx(cpu.mean(), abs=1e-3)
+    cpu = [column(TWO_HOSTS, f"\\\\{h}\\Processor(_Total)\\% Processor Time") for h in ("DB01", "WEB01")]
+    assert report["cpu_mean_pct"] == pytest.approx(np.nanmean(np.concatenate(cpu)), abs=1e-3)  # the samples read
+    assert report["cpu_mean_grid_pct"] == pytest.approx(np.concatenate([filled(c) for c in cpu]).mean(), abs=1e-3)
 
 
 def test_cli_timezone_flag(capsys):

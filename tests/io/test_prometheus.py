@@ -371,7 +371,11 @@ def test_cli_inspect_json(capsys):
     assert report["format"] == "prometheus"
     assert report["servers"] == 2
     assert report["interval_s"] == 5
-    assert report["cpu_mean_pct"] == pytest.approx(read_traces(NODE_5S).cpu_pct.mean(), abs=1e-3)
+    traces = read_traces(NODE_5S)
+    assert report["cpu_mean_grid_pct"] == pytest.approx(traces.cpu_pct.mean(), abs=1e-3)
+    assert report["cpu_mean_pct"] == pytest.approx(traces.quality.cpu_mean_measured_pct)
+    # db01's outage is 12 filled cells: the samples' mean leaves them out
+    assert traces.quality.counts["gaps_filled"] == 12 and report["cpu_mean_pct"] != report["cpu_mean_grid_pct"]
 
 
 def test_cli_refuses_columns_other_than_server_id(capsys):

@@ -87,3 +87,14 @@ def test_measured_spans_and_periods(tmp_path):
     assert dict(zip(week.server_ids, week.measured.tolist()))["early"] == [0, per_day]
     # not measured inside the window: its filled values are all the window has of it
     assert dict(zip(week.server_ids, week.measured.tolist()))["late"] == [0, 2 * per_day]
+
+
+def test_inspect_mean_is_that_of_the_samples_read(tmp_path):
+    from consolidate.io import inspect_traces
+
+    path = tmp_path / "gap.csv"
+    path.write_text("timestamp,server_id,cpu_pct\n2024-01-01T00:00:00Z,a,10\n2024-01-01T00:05:00Z,a,20\n"
+                    "2024-01-01T00:20:00Z,a,40\n2024-01-01T00:00:00Z,b,30\n2024-01-01T00:20:00Z,b,30\n")
+    report = inspect_traces(read_traces(path, interval_s=300))
+    assert report["cpu_mean_pct"] == pytest.approx((10 + 20 + 40 + 30 + 30) / 5)
+    assert report["cpu_mean_grid_pct"] == pytest.approx((10 + 20 + 20 + 20 + 40 + 30 * 5) / 10)
