@@ -20,7 +20,7 @@ from consolidate.holdout import window
 from consolidate.io.inventory import EXPORT_FORMATS
 from consolidate.models import catalog, constants, hypervisor, power
 from consolidate.models.hardware import HostModel
-from consolidate.options import settings_options
+from consolidate.options import VALIDATED, settings_options
 from consolidate.simulate import Replay, host_load_kernel, replay
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def summary(p: "Plan") -> dict:
         "hosts_after": p.hosts_after,
         "lower_bound": res.lower_bound,
         "lower_bound_resource": res.bound_resource,
-        "sizing_applied": _sizing_applied(p),
+        **_sizing_applied(p),
         "solver": _solver(p),
         "placed": int((p.assignment >= 0).sum()),
         "unplaceable": [traces.server_ids[i] for i in np.flatnonzero(p.status == "unplaceable")],
@@ -195,22 +195,29 @@ def summary(p: "Plan") -> dict:
     return out
 
 
-def _sizing_applied(p: "Plan") -> str:
+def _sizing_applied(p: "Plan") -> dict:
     """The CPU sizing the plan was made with, as it happened (the ``sizing`` setting may not
-    have run as named: validation skipped, an inventory without traces)."""
+    have run as named: validation skipped, an inventory without traces): ``sizing_applied``, a
+    name (``validated``, ``envelope``, ``timeseries``, ``peak``, ``pNN``, ``inventory``), and
+    ``sizing_note``, the sentence the terminal and the report print."""
     kind = p.traces.source.partition(":")[0]
     counts = p.traces.quality.counts
     if kind in EXPORT_FORMATS:
-        return (f"inventory alone, not time-aware: {counts.get('servers_one_figure', 0)} server(s) by their one "
-                f"utilisation figure, {counts.get('servers_by_allocation', 0)} by allocation")
+        return {"sizing_applied": "inventory",
+                "sizing_note": f"inventory alone, not time-aware: {counts.get('servers_one_figure', 0)} server(s) by "
+                               f"their one utilisation figure, {counts.get('servers_by_allocation', 0)} by allocation"}
     validation = p.solution.validation
     if validation is None:
-        return p.settings.sizing
+        return {"sizing_applied": p.settings.sizing, "sizing_note": p.settings.sizing}
     if "skipped" in validation:
-        base = "daily envelopes" if "envelope_hosts" in validation else "time series"
-        return f"{base}, validation skipped: {validation['skipped']}"
-    return (f"validated: daily envelopes, the count checked on {len(validation['folds'])} rolling-origin fold(s) "
-            f"within {validation['risk_pct']:g} % risk")
+        # a window of a day or less is its own daily envelope: the time series
+        envelope = "envelope_hosts" in validation and p.traces.n_steps * p.traces.interval_s > 86400
+        name = "envelope" if envelope else "timeseries"
+        what = "daily envelopes" if envelope else "time series"
+        return {"sizing_applied": name, "sizing_note": f"{what}, validation skipped: {validation['skipped']}"}
+    return {"sizing_applied": VALIDATED,
+            "sizing_note": f"validated: daily envelopes, the count checked on {len(validation['folds'])} rolling-origin "
+                           f"fold(s) within {validation['risk_pct']:g} % risk"}
 
 
 def placement_frame(p: "Plan") -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -67,3 +68,27 @@ def test_copies_agree_across_summary_hosts_csv_and_report(plan_dir):
     html = (plan_dir / "report.html").read_text()
     assert f"{s['over_target_pct']:.2f} %" in html
     assert f"{s['business_case']['capital_cost']:,.0f}" in html
+
+
+@pytest.mark.parametrize(("options", "applied"), [
+    ({}, "validated"),
+    ({"sizing": "p95"}, "p95"),
+    ({"max_vms_per_host": 30}, "timeseries"),  # rules: the constrained time-series plan, validation skipped
+])
+def test_sizing_applied_names_what_made_the_plan(options, applied):
+    from consolidate.io import read_traces
+    from consolidate.planner import plan
+
+    samples = Path(__file__).resolve().parent.parent / "data" / "samples"
+    traces = read_traces(samples / "traces.csv", inventory=samples / "inventory.csv")
+    s = plan(traces, **options).summary
+    assert s["sizing_applied"] == applied and s["sizing_note"]
+
+
+def test_a_one_day_window_is_planned_on_its_time_series():
+    from consolidate.io import read_traces
+    from consolidate.planner import plan
+
+    day = read_traces(Path(__file__).resolve().parent.parent / "data" / "samples" / "planetlab" / "20110303")
+    s = plan(day).summary
+    assert s["sizing_applied"] == "timeseries" and "validation skipped" in s["sizing_note"]

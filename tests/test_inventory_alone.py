@@ -44,7 +44,7 @@ def test_plan_and_inspect_of_an_inventory_alone(tmp_path, capsys):
     assert main(["plan", str(RVTOOLS), "--out", str(out), "--quiet"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["placed"] == summary["servers"] == 3
-    assert summary["sizing_applied"].startswith("inventory alone, not time-aware")
+    assert summary["sizing_applied"] == "inventory" and summary["sizing_note"].startswith("inventory alone, not time-aware")
     capsys.readouterr()
     assert main(["inspect", str(RVTOOLS), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -111,7 +111,7 @@ def assumption_rows(data: PlanData) -> list[tuple[str, str, str]]:
         ("hypervisor", f"{a['hypervisor']}, CPU overhead {a['hypervisor_cpu_overhead']:.0%}", a.get("hypervisor_source", "")),
         ("SMT gain", f"{a['smt_gain']}", "VMware vSphere Resource Management; Ruan et al., SIGMETRICS 2005 (15-30 %)"),
         ("CPU / memory target", f"{a['cpu_target']} / {a['mem_target']}", "--cpu-target, --mem-target"),
-        ("sizing", f"CPU {data.summary.get('sizing_applied', a['sizing'])}; memory {a['mem_sizing']} (margin {a['mem_margin']})", "--sizing, --mem-sizing, --mem-margin"),
+        ("sizing", f"CPU {data.summary.get('sizing_note', a['sizing'])}; memory {a['mem_sizing']} (margin {a['mem_margin']})", "--sizing, --mem-sizing, --mem-margin"),
         *([("host capacity", f"{fmt_num(a['host_cpu_capacity_ghz'], 1)} GHz effective CPU, {fmt_num(a['host_mem_usable_gb'], 1)} GB usable memory",
             "after hypervisor overhead and the memory target")] if len(a.get("host_models", ())) < 2 else []),
         ("PUE", f"{a['pue']}", _source(a, "pue")),

@@ -66,7 +66,7 @@ def print_summary(summary: dict, out_dir: Path) -> None:
             [
                 ("host model" if len(a.get("host_models", ())) < 2 else f"host mix (--objective {a['objective']})",
                  f"{host_text(a)} ({a['hypervisor']}, SMT gain {a['smt_gain']})"),
-                ("sizing", f"CPU {s['sizing_applied']}; memory {a['mem_sizing']}; targets {a['cpu_target']} / {a['mem_target']}"),
+                ("sizing", f"CPU {s['sizing_note']}; memory {a['mem_sizing']}; targets {a['cpu_target']} / {a['mem_target']}"),
                 ("hosts", f"{s['hosts_after']} (lower bound {s['lower_bound']}, {s['lower_bound_resource']})"),
                 ("solver", f"{solver['status']} in {solver['time_s']:.1f} s ({', '.join(solver['methods'])})"),
                 ("replay: host-intervals over target", f"{s['over_target_pct']:.2f} %"),
