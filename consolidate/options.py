@@ -226,6 +226,14 @@ def utc_time(text):
     return when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
 
 
+def currency_code(text):
+    """A currency code such as USD, EUR or GBP (three letters, upper case)."""
+    code = str(text).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise OptionError("is not a currency code; give three letters such as USD, EUR or GBP")
+    return code
+
+
 def _fraction(hint: str) -> Callable[[float], float]:
     return between(0.0, 1.0, low_open=True, hint=hint)
 
@@ -303,8 +311,12 @@ SETTINGS_GROUPS = {"model": MODEL, "plan": PLAN, "placement rules": RULES, "risk
 
 #: The business case's inputs (consolidate.report.business.BusinessInputs), money in USD.
 BUSINESS = (
-    Option("licence", "none", "per-core licence counted on every physical machine, before and after",
+    Option("licence", "none", "per-core licence of the hosts after consolidation (their hypervisor's)",
            choices=LICENCES),
+    Option("licence_before", "auto", "per-core licence the source machines run today; auto: vsphere when the "
+           "sources are VMs on ESXi (an RVTools, vSphere or esxtop input), else none", choices=("auto", *LICENCES)),
+    Option("currency", "USD", "currency of every price given and shown (prices are not converted)", metavar="CODE",
+           check=currency_code),
     Option("licence_price_usd", None, "licence price: per core per year for vsphere "
            f"({constants.VSPHERE_USD_PER_CORE_YEAR.value:g}), per 16-core pack for windows "
            f"({constants.WINDOWS_DC_USD_PER_16_CORES.value:g})", float, "USD", check=between(0.0),

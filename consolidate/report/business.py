@@ -71,6 +71,8 @@ class BusinessInputs:
     """
 
     licence: str = _DEFAULT["licence"]
+    licence_before: str = _DEFAULT["licence_before"]
+    currency: str = _DEFAULT["currency"]
     licence_price_usd: float | None = _DEFAULT["licence_price_usd"]
     licence_years: float = _DEFAULT["licence_years"]
     maintenance_pct: float = _DEFAULT["maintenance_pct"]
