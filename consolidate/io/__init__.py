@@ -94,7 +94,9 @@ def read_traces(
     try:
         selection = _selection(start, end, exclude)
         if format in EXPORT_FORMATS or (format == "auto" and inventory_format(existing(path))):
-            return _read_inventory_alone(path, inventory, columns, selection, powered_off)
+            if inventory is not None or columns or timezone or interval_s is not None or selection is not None:
+                raise InputError(not_for_inventory(path))
+            return inventory_traces(path, powered_off=powered_off)
         return _read_traces(path, format=format, inventory=inventory, columns=columns, timezone=timezone,
                             interval_s=interval_s, selection=selection)
     except InputError as err:
@@ -122,16 +124,10 @@ def _read_traces(path, *, format, inventory, columns, timezone, interval_s, sele
     return assemble(samples, fmt=fmt.name, path=p, inventory=inventory, interval_s=interval_s, selection=selection)
 
 
-def _read_inventory_alone(path, inventory, columns, selection, powered_off) -> TraceSet:
-    if inventory is not None or columns or selection is not None:
-        raise InputError(not_for_inventory(path))
-    return inventory_traces(path, powered_off=powered_off)
-
-
 def not_for_inventory(path) -> str:
     """The message for trace options given with an inventory read alone."""
-    return (f"{path} is an inventory, read without traces: --inventory, --columns, --start, --end and --exclude do "
-            "not apply; give traces with --inventory FILE for a time-aware plan")
+    return (f"{path} is an inventory, read without traces: --inventory, --columns, --timezone, --interval, --start, "
+            "--end and --exclude do not apply; give traces with --inventory FILE for a time-aware plan")
 
 
 def _selection(start, end, exclude) -> Selection | None:

@@ -27,8 +27,9 @@ What is taken (raw names in :data:`COLUMNS`, matched ignoring case and spaces):
 - CPU busy = ``User% + Sys%`` of ``CPU_ALL``: nmon's User% is user + nice and Sys% is system +
   irq + softirq, shares of all logical CPUs [1]_. ``Wait%`` (I/O wait) is idle time during which
   a disk request was outstanding: counted as not busy, as the sar reader counts %iowait.
-  ``Steal%`` (nmon 16 on a guest) is time the hypervisor ran other guests: not this server's
-  work, not busy. ``Busy`` is left empty by every nmon version and is not read. A row of all
+  ``Steal%`` (nmon 16 on a guest) is time this guest wanted a CPU while the hypervisor ran
+  another: demand the server had, counted as busy, as the sar, collectd and Prometheus readers
+  count steal. ``Busy`` is left empty by every nmon version and is not read. A row of all
   zeros is nmon's reset when its counters went backwards: read as missing, counted. A file
   without ``CPU_ALL`` (one logical CPU, or cut) averages its ``CPUnn`` rows per snapshot.
 - AIX shared-processor LPARs (``LPAR`` section with ``SharedCPU`` = 1; Linux on POWER writes
@@ -459,8 +460,10 @@ def _require(path: Path, name: str, table: pd.DataFrame, headers: dict) -> None:
 
 
 def _busy(table: pd.DataFrame, counts: Counter) -> np.ndarray:
-    """User% + Sys% per row; a row whose shares are all zero (nmon's reset) is missing, counted."""
+    """User% + Sys% (+ Steal%) per row; a row whose shares are all zero (nmon's reset) is missing, counted."""
     busy = table["user_pct"].to_numpy() + table["sys_pct"].to_numpy()
+    if "steal_pct" in table:
+        busy = busy + np.nan_to_num(table["steal_pct"].to_numpy())
     shares = table[[c for c in SHARES if c in table]].to_numpy()
     reset = (np.nansum(np.abs(shares), axis=1) == 0) & ~np.isnan(shares).all(axis=1)
     counts["nmon_cpu_reset_rows"] += int(reset.sum())
@@ -550,8 +553,8 @@ def _conversions(runs: list[Run], timezone: str | None) -> list[str]:
     sentences = []
     n, k = tally(lambda r: r.cpu_rule == "cpu_all")
     if k:
-        sentences.append(f"CPU busy = User% + Sys% of the CPU_ALL section (Wait%, I/O wait, and Steal% counted as not busy, "
-                         f"like Idle%) for {n:,} snapshot(s) of {k} file(s)")
+        sentences.append(f"CPU busy = User% + Sys% (+ Steal% where given) of the CPU_ALL section (Wait%, I/O wait, "
+                         f"counted as not busy, like Idle%) for {n:,} snapshot(s) of {k} file(s)")
     n, k = tally(lambda r: r.cpu_rule == "per_cpu")
     if k:
         sentences.append(f"CPU busy = User% + Sys% of the CPUnn sections averaged over the CPUs (no CPU_ALL section) "
