@@ -11,7 +11,10 @@ Each sizing plans the earlier window through :func:`consolidate.plan` (the issue
 0.95``) and its placement is replayed on the later window with
 :func:`consolidate.simulate.simulate_placement`, the code behind ``consolidate simulate``. The
 sizings: ``validated`` (the default), ``p95`` (the project's solver on each VM's 95th percentile)
-and the baseline the issue names, p95-sized first-fit decreasing (:func:`baselines.p95_first_fit`).
+and the baseline the issue names, p95-sized first-fit decreasing (:func:`baselines.p95_first_fit`);
+with ``--candidates`` also the rules measured before the default was chosen: the time-series plan
+(the series packed as they are), and each VM's daily profile at the 0.9 and 0.95 quantile and at
+the maximum across days, packed time-aware without spreading (:func:`profile_traces`).
 "Beats p95-FFD" is the issue's test: fewer hosts at no more realised overload, or as many hosts
 at half its overload or less. "Holds" is: the realised over-target share within the risk target
 (0.5 %), or within the range the plan predicted (``summary.json["validation"]
@@ -29,8 +32,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from baselines import p95_first_fit
 from results import machine, write_section
@@ -62,13 +67,39 @@ def windows() -> list[tuple[str, object, object]]:
     return pairs
 
 
+def profile_traces(traces, quantile: float):
+    """``traces`` with each server's CPU replaced by its daily profile at ``quantile`` across the
+    window's whole days (1.0: the maximum), one day of 5-minute steps."""
+    per_day = 86400 // traces.interval_s
+    days = traces.n_steps // per_day
+    by_day = traces.cpu_pct[:, : days * per_day].reshape(traces.n_servers, days, per_day)
+    profile = by_day.max(axis=1) if quantile >= 1 else np.quantile(by_day, quantile, axis=1)
+    mem = None if traces.mem_gb is None else np.repeat(traces.mem_gb.max(axis=1, keepdims=True), per_day, axis=1)
+    return replace(traces, cpu_pct=np.ascontiguousarray(profile, dtype=np.float32), measured=None,
+                   mem_gb=None if mem is None else np.ascontiguousarray(mem, dtype=np.float32))
+
+
+def candidates(earlier) -> dict:
+    """The candidate rules' plans of ``earlier``, by name."""
+    plans = {"timeseries (series packed)": plan(earlier, **MODEL, sizing="timeseries")}
+    for q in (0.9, 0.95, 1.0):
+        name = f"profile q{q:g} packed" if q < 1 else "profile max packed"
+        plans[name] = plan(profile_traces(earlier, q), **MODEL, sizing="timeseries")
+    return plans
+
+
 def realised(placement: pd.DataFrame, later) -> dict:
     columns = [c for c in ("server_id", "host_id", "source_cores", "source_ram_gb") if c in placement.columns]
     return simulate_placement(later, placement[columns], **MODEL)
 
 
-def run_pair(label: str, earlier, later) -> list[dict]:
+def run_pair(label: str, earlier, later, with_candidates: bool) -> list[dict]:
     rows = []
+    if with_candidates:
+        for name, p in candidates(earlier).items():
+            real = realised(p.placement_frame(), later)
+            rows.append({"pair": label, "sizing": name, "hosts": p.hosts_after, "realised_pct": real["over_target_pct"],
+                         "time_s": p.summary["solver"]["time_s"]})
     for sizing in ("validated", "p95"):
         t = time.perf_counter()
         p = plan(earlier, **MODEL, sizing=sizing)
@@ -118,22 +149,29 @@ def markdown(rows: list[dict], command: str) -> str:
         lines.append(f"| {r['pair']} | {r['sizing']} | {r['hosts']} | {r['realised_pct']:.3f} | {pred} | {beats} | "
                      f"{'yes' if r['holds'] else 'no'} | {r.get('ram_grown', '-')} | {r.get('hosts_over_memory', '-')} | "
                      f"{r['time_s']:.1f} |")
-    v = [r for r in rows if r["sizing"] == "validated"]
-    lines += ["", f"Validated sizing: beats p95-FFD on {sum(r['beats_ffd'] for r in v)} of {len(v)} pairs, holds on "
-              f"{sum(r['holds'] for r in v)} of {len(v)}; worst realised {max(r['realised_pct'] for r in v):.3f} %.", ""]
+    lines += ["", "| sizing | pairs where it beats p95-FFD | pairs where it holds | worst realised over-target % | hosts (sum over pairs) |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    for sizing in dict.fromkeys(r["sizing"] for r in rows):
+        mine = [r for r in rows if r["sizing"] == sizing]
+        beats = "-" if sizing == "p95-FFD" else f"{sum(r['beats_ffd'] for r in mine)} of {len(mine)}"
+        lines.append(f"| {sizing} | {beats} | {sum(r['holds'] for r in mine)} of {len(mine)} | "
+                     f"{max(r['realised_pct'] for r in mine):.3f} | {sum(r['hosts'] for r in mine)} |")
+    lines.append("")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="write the section of benchmarks/RESULTS.md")
+    parser.add_argument("--candidates", action="store_true", help="also the candidate rules (module docstring)")
     args = parser.parse_args()
     rows = []
     for label, earlier, later in windows():
-        rows += run_pair(label, earlier, later)
-        for r in rows[-3:]:
+        rows += run_pair(label, earlier, later, args.candidates)
+        for r in rows[-(7 if args.candidates else 3):]:
             print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}, flush=True)
-    text = markdown(rows, "python benchmarks/bench_month_ahead.py --write")
+    text = markdown(rows, "python benchmarks/bench_month_ahead.py --candidates --write" if args.candidates
+                    else "python benchmarks/bench_month_ahead.py --write")
     print(text)
     if args.write:
         write_section(SECTION, text)
