@@ -7,6 +7,8 @@ the default and how a value is checked. :mod:`consolidate.settings` builds ``Set
 builds every flag from the table. To add an option, add a row here (ARCHITECTURE.md).
 
 A check turns a value into its normalised form or raises :class:`OptionError` with the reason;
+a share (a target, a margin, a rate, a percentage: :class:`Share`) takes ``80%`` and a bare
+number alike, from the command line and from Python, and is normalised to the option's unit;
 the caller names the option the way its user named it (``cpu_target`` in Python,
 ``--cpu-target`` on the command line). This module imports nothing heavy: ``consolidate --help``
 reads it.
@@ -75,11 +77,13 @@ class Option:
         return self.flag or "--" + self.name.replace("_", "-")
 
     def from_text(self, text: str) -> Any:
-        """The value of a command-line word (not yet checked)."""
+        """The value of a command-line word (not yet checked); a share's ``80%`` is left to its check."""
         if self.kind is float:
             try:
-                return float(text.strip().rstrip("%")) if self.unit == "%" else float(text)
+                return float(text)
             except ValueError:
+                if isinstance(self.check, Share):
+                    return text
                 raise OptionError("is not a number") from None
         if self.kind is int:
             try:
@@ -96,6 +100,8 @@ class Option:
             if not isinstance(value, bool):
                 raise OptionError("must be True or False")
             return value
+        if self.kind in (int, float) and isinstance(value, str):
+            value = self.from_text(value)  # a Python caller's text reads as the command line's
         if self.kind in (int, float) and not isinstance(value, str):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (self.kind is int and value != int(value)):
                 raise OptionError(f"must be a {'whole number' if self.kind is int else 'number'}")
@@ -108,7 +114,8 @@ class Option:
 
     def help_text(self, default_text: str | None = None) -> str:
         shown = default_text if default_text is not None else _shown_default(self)
-        parts = "; ".join(p for p in (self.unit if self.kind in (int, float) else "", shown) if p)
+        forms = self.check.forms() if isinstance(self.check, Share) else ""
+        parts = "; ".join(p for p in (self.unit if self.kind in (int, float) else "", forms, shown) if p)
         return f"{self.help}{f' ({parts})' if parts else ''}".replace("%", "%%")
 
     @property
@@ -138,9 +145,82 @@ def between(low: float, high: float = math.inf, *, low_open: bool = False, high_
     return check
 
 
+_SHARE = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(%?)\s*$")
+_PER_YEAR = re.compile(r"\s*/\s*(?:yr|y|year)\s*$")
+
+
+@dataclass(frozen=True)
+class Share:
+    """The check of an option that is a share of something: ``80%`` or a bare number.
+
+    ``NN%`` means NN percent for every such option. A bare number is in the option's own unit:
+    a fraction (``0.8``) where ``percent`` is False, percent (``0.5``) where it is True (the
+    options that were always given in percent, ``--risk`` and ``--maintenance-pct``). The check
+    returns the value in the option's unit, so summary.json's names and units stay as they were.
+    A bare fraction above 1 is refused where the interval would take it (``--growth 20`` reads
+    as 2000 %/yr, surely meant as 20 %): such a share is written as a percentage. ``example``
+    is a typical value in the option's unit, for messages; ``per_year`` takes a ``/yr`` suffix.
+    """
+
+    low: float
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    percent: bool = False
+    example: float = 0.8
+    per_year: bool = False
+    hint: str = ""
+
+    def forms(self, spelled: bool = False) -> str:
+        """The two ways to write a value: ``0.8 or 80%`` for ``--help``, ``spelled`` out for a message."""
+        bare = f"{self.example:g}"
+        written = f"{self.example * (1.0 if self.percent else 100.0):g}%{'/yr' if self.per_year else ''}"
+        if self.percent:
+            return f"{'a percentage such as ' if spelled else ''}{bare} or {written}: a bare number is percent"
+        return f"a fraction such as {bare} or a percentage such as {written}" if spelled else f"{bare} or {written}"
+
+    def __call__(self, value: str | float) -> float:
+        number, given_percent = self._read(value)
+        # a division, not * 0.01: for a whole NN, NN / 100 is the very double that "0.NN" reads as
+        share = number / 100.0 if given_percent and not self.percent else number
+        if not math.isfinite(share):
+            raise OptionError(f"must be a finite number; give {self.forms(spelled=True)}")
+        if not (given_percent or self.percent) and share > 1.0 and self.high > 1.0:
+            raise OptionError(f"reads as a fraction, {share * 100:g} %; a share above 100 % is written with "
+                              f"its %: give {self.forms(spelled=True)}")
+        above = share > self.low if self.low_open else share >= self.low
+        below = share < self.high if self.high_open else share <= self.high
+        if not (above and below):
+            raise OptionError(f"{self._bounds()}; give {self.forms(spelled=True)}{'; ' + self.hint if self.hint else ''}")
+        return share
+
+    def _read(self, value: str | float) -> tuple[float, bool]:
+        """The number written and whether it carried a ``%``."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value), False
+        text = _PER_YEAR.sub("", str(value)) if self.per_year else str(value)
+        match = _SHARE.match(text)
+        if not match:
+            raise OptionError(f"is not a {'yearly rate' if self.per_year else 'share'}; give {self.forms(spelled=True)}")
+        return float(match.group(1)), bool(match.group(2))
+
+    def _bounds(self) -> str:
+        """Where a value must lie, in the option's unit (and in percent for a fraction)."""
+        if math.isinf(self.high):
+            where = "above" if self.low_open else "at least"
+            if self.percent:
+                return f"must be {where} {self.low:g} %"
+            return f"must be {where} {self.low:g} ({self.low * 100:g} %)"
+        def interval(scale: float, unit: str) -> str:
+            return (f"{'(' if self.low_open else '['}{self.low * scale:g}{unit}, "
+                    f"{self.high * scale:g}{unit}{')' if self.high_open else ']'}")
+        if self.percent:
+            return f"must lie in {interval(1.0, ' %')}"
+        return f"must lie in {interval(1.0, '')}, i.e. {interval(100.0, ' %')}"
+
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|d|w)\s*$")
 _UNIT_S = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_RATE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*%\s*(?:/\s*(?:yr|y|year))?\s*$")
 _HORIZON = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(y|q|mo)\s*$")
 _QUARTERS_PER = {"y": 4.0, "q": 1.0, "mo": 1.0 / 3.0}
 _PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?)$")
@@ -160,18 +240,8 @@ def duration_s(text: str | float) -> float:
     return seconds
 
 
-def growth_rate(text: str | float) -> float:
-    """Yearly growth as a fraction from ``"20%/yr"`` (or ``"20%"``; a number is taken as a fraction)."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        rate = float(text)
-    else:
-        match = _RATE.match(str(text))
-        if not match:
-            raise OptionError("is not a yearly rate; give e.g. 20%/yr")
-        rate = float(match.group(1)) / 100.0
-    if not (math.isfinite(rate) and rate > -1.0):
-        raise OptionError("must be a yearly rate above -100%, e.g. 20%/yr")
-    return rate
+#: Yearly growth as a fraction: ``"20%/yr"``, ``"20%"``, ``0.2`` or ``"0.2/yr"``, above -100 %.
+growth_rate = Share(-1.0, low_open=True, example=0.2, per_year=True)
 
 
 def quarters(text: str | int) -> int:
@@ -234,8 +304,9 @@ def currency_code(text):
     return code
 
 
-def _fraction(hint: str) -> Callable[[float], float]:
-    return between(0.0, 1.0, low_open=True, hint=hint)
+def _target(example: float) -> Share:
+    """The check of a share of a host's CPU or RAM a plan may use: more than none, at most all."""
+    return Share(0.0, 1.0, low_open=True, example=example)
 
 
 _A = "assumption"
@@ -247,12 +318,12 @@ MODEL = (
     Option("hypervisor", "xen", "hypervisor overhead profile (host memory reserve, per-VM memory, CPU)",
            choices=HYPERVISORS, source="REFERENCE.md, consolidate/models/hypervisor.py"),
     Option("smt_gain", 0.25, "throughput of an extra hardware thread, share of a core", float, "fraction of a core",
-           check=between(0.0, 1.0, hint="the usual figure is 0.15-0.30"),
+           check=Share(0.0, 1.0, example=0.25, hint="the usual figure is 0.15-0.30"), metavar="SHARE",
            source="VMware vSphere 8 Resource Management; Ruan et al., SIGMETRICS 2005"),
-    Option("cpu_target", 0.8, "share of host CPU a plan may use", float, "fraction",
-           check=_fraction("give a fraction such as 0.8"), source=_A),
-    Option("mem_target", 0.9, "share of host RAM a plan may use", float, "fraction",
-           check=_fraction("give a fraction such as 0.9"), source=_A),
+    Option("cpu_target", 0.8, "share of host CPU a plan may use", float, "fraction", check=_target(0.8),
+           metavar="SHARE", source=_A),
+    Option("mem_target", 0.9, "share of host RAM a plan may use", float, "fraction", check=_target(0.9),
+           metavar="SHARE", source=_A),
 )
 
 #: The options of the sizing and packing, and of the energy figures.
@@ -264,7 +335,7 @@ PLAN = (
     Option("mem_sizing", "allocated", "memory sizing: allocated, used-peak or used-pNN", check=mem_policy,
            metavar="POLICY"),
     Option("mem_margin", 0.10, "head-room on observed memory use (used-* sizing)", float, "fraction",
-           check=between(0.0, hint="give a fraction such as 0.1"), source=_A),
+           check=Share(0.0, example=0.1), metavar="SHARE", source=_A),
     Option("retire_idle", False, "leave idle servers (retire candidates) out of the plan", bool),
     Option("pue", constants.DEFAULT_PUE, "power usage effectiveness of the data centre", float, "ratio",
            check=between(1.0, hint="a data centre's PUE is 1 or more (average 1.56)"), source=constants.PUE.source),
@@ -293,7 +364,7 @@ RULES = (
 #: Risk, validation and what-if options.
 RISK = (
     Option("risk_pct", 0.5, "validated sizing: most share of host-intervals over the CPU target, in sample and on "
-           "held-out days", float, "%", check=between(0.0, 100.0, high_open=True, hint="e.g. 0.5"), flag="--risk",
+           "held-out days", float, "%", check=Share(0.0, 100.0, high_open=True, percent=True, example=0.5), flag="--risk",
            metavar="PCT", source=_A + ": about 7 minutes a day per host above the target"),
     Option("holdout", None, "plan on all but the last DURATION (e.g. 7d, 36h, 2w) and replay that too", unit="s",
            check=duration_s, metavar="DURATION", value_type=float),
@@ -301,7 +372,7 @@ RISK = (
            check=utc_time, metavar="DATE", value_type=object),
     Option("frontier", False, "add the hosts-against-risk table (in-sample and validated overload per host count)", bool),
     Option("growth", None, "growth what-if, e.g. 20%/yr: hosts needed per quarter and probability of overload",
-           unit="fraction a year", check=growth_rate, metavar="RATE", value_type=float),
+           float, "fraction a year", check=growth_rate, metavar="RATE"),
     Option("horizon", "3y", "span of the growth what-if, e.g. 3y, 6q, 18mo", unit="quarters", check=quarters,
            metavar="SPAN", value_type=int),
 )
@@ -324,13 +395,14 @@ BUSINESS = (
     Option("licence_years", float(constants.LICENCE_YEARS.value), "years a perpetual (windows) licence is spread over",
            float, "years", check=between(0.0, low_open=True), metavar="YEARS", source=constants.LICENCE_YEARS.source),
     Option("maintenance_pct", float(constants.MAINTENANCE_PCT.value), "hardware support a year, % of the hardware price",
-           float, "% a year", check=between(0.0), metavar="PCT", source=constants.MAINTENANCE_PCT.source),
+           float, "% a year", check=Share(0.0, percent=True, example=float(constants.MAINTENANCE_PCT.value)),
+           metavar="PCT", source=constants.MAINTENANCE_PCT.source),
     Option("rack_usd_per_u_year", float(constants.RACK_USD_PER_U_YEAR.value), "rack space per rack unit a year",
            float, "USD/U/yr", check=between(0.0), flag="--rack-u-cost", metavar="USD",
            source=constants.RACK_USD_PER_U_YEAR.source),
     Option("discount_rate", float(constants.DISCOUNT_RATE.value), "yearly discount rate of the NPV", float,
-           "fraction a year", check=between(-1.0, 1.0, low_open=True, hint="give a fraction such as 0.08 for 8 %"),
-           metavar="FRACTION", source=constants.DISCOUNT_RATE.source),
+           "fraction a year", check=Share(-1.0, 1.0, low_open=True, example=0.08), metavar="RATE",
+           source=constants.DISCOUNT_RATE.source),
     Option("host_price_usd", None, "price of one target host", float, "USD", check=between(0.0), flag="--host-price",
            metavar="USD", source="the catalogue's"),
 )
