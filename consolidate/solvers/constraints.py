@@ -451,6 +451,69 @@ def _check_composites(compiled: Compiled, item_cpu, item_mem, cpu_cap_ghz, mem_c
             )
 
 
+@dataclass(frozen=True)
+class Packing:
+    """The rules folded into one packing problem (module docstring): ``items`` float32 (items,
+    steps + rule columns), each composite item's CPU series (GHz) then its rule columns (GHz of
+    a host of plannable CPU ``cpu_cap_ghz``); ``items_gb`` (items,) memory; ``compiled`` the map
+    from VMs to items."""
+
+    compiled: Compiled
+    items: np.ndarray
+    items_gb: np.ndarray
+
+
+def packing_problem(
+    cpu_ghz: np.ndarray, mem_gb: np.ndarray, cpu_cap_ghz: float, mem_cap_gb: float, constraints: Constraints,
+    server_ids: Sequence[str], vcpus: np.ndarray, host_cores: int,
+) -> Packing:
+    """The packing problem of VMs ``cpu_ghz`` (vms, steps) GHz, ``mem_gb`` (vms,) under ``constraints``
+    on hosts of plannable ``cpu_cap_ghz`` and ``mem_cap_gb`` (arguments as :func:`solve_constrained`).
+    Without packing rules each VM is its own item and there is no rule column."""
+    cpu = np.asarray(cpu_ghz, dtype=np.float32)
+    cpu = np.ascontiguousarray(cpu[:, None] if cpu.ndim == 1 else cpu)
+    mem = np.asarray(mem_gb, dtype=np.float64)
+    compiled = compile_constraints(constraints, server_ids, vcpus, host_cores)
+    item_cpu, item_mem = _item_sums(cpu, mem, compiled.item_of, compiled.n_items)
+    _check_composites(compiled, item_cpu, item_mem, *effective_caps(cpu_cap_ghz, mem_cap_gb), server_ids)
+    n_steps = cpu.shape[1]
+    augmented = np.empty((compiled.n_items, n_steps + compiled.columns.shape[1]), dtype=np.float32)
+    augmented[:, :n_steps] = item_cpu
+    augmented[:, n_steps:] = compiled.columns * cpu_cap_ghz
+    return Packing(compiled, augmented, item_mem)
+
+
+def vm_assignment(
+    packing: Packing, items: np.ndarray, n_hosts: int, constraints: Constraints, server_ids: Sequence[str],
+    vcpus: np.ndarray, host_cores: int,
+) -> np.ndarray:
+    """Each VM's host, int32 (vms,), from each item's host ``items`` (-1 unplaced) on ``n_hosts``
+    hosts: hosts renumbered so that pins hold, every rule checked.
+
+    Raises :class:`InputError` when a pinned server is unplaced or pinned beyond ``n_hosts``.
+    """
+    compiled = packing.compiled
+    pinned = np.flatnonzero(compiled.item_pin >= 0)
+    new_index = np.full(n_hosts, -1, dtype=np.int64)
+    position = {str(s): i for i, s in enumerate(server_ids)}
+    pin_of_item = {int(compiled.item_of[position[p.server]]): p for p in constraints.pins}
+    for k in pinned:
+        pin = pin_of_item[int(k)]
+        if items[k] < 0:
+            raise InputError(f"{pin.label}: the server fits no host of this model on its own; remove the pin or choose a larger host")
+        if compiled.item_pin[k] >= n_hosts:
+            raise InputError(f"{pin.label}: the plan needs only {n_hosts} host(s); pin to host-001 ... host-{n_hosts:03d}")
+        new_index[items[k]] = compiled.item_pin[k]
+    free = np.setdiff1d(np.arange(n_hosts), new_index[new_index >= 0])
+    new_index[new_index < 0] = free
+    vm_items = items[compiled.item_of]
+    assignment = np.where(vm_items >= 0, new_index[np.maximum(vm_items, 0)], -1).astype(np.int32)
+    broken = check_placement(constraints, server_ids, assignment, vcpus, host_cores)
+    if broken:
+        raise RuntimeError(f"constrained plan breaks its rules: {'; '.join(broken)}")
+    return assignment
+
+
 def solve_constrained(
     cpu_ghz: np.ndarray,
     mem_gb: np.ndarray,
@@ -470,38 +533,11 @@ def solve_constrained(
     pins hold. Raises :class:`InputError` naming contradicting rules, and when a pin names a
     host beyond the plan's count or a pinned server fits no host.
     """
-    cpu = np.asarray(cpu_ghz, dtype=np.float32)
-    cpu = np.ascontiguousarray(cpu[:, None] if cpu.ndim == 1 else cpu)
-    mem = np.asarray(mem_gb, dtype=np.float64)
     if not constraints.packing:
-        return solve(cpu, mem, cpu_cap_ghz, mem_cap_gb, **solve_options)
-    compiled = compile_constraints(constraints, server_ids, vcpus, host_cores)
-    item_cpu, item_mem = _item_sums(cpu, mem, compiled.item_of, compiled.n_items)
-    _check_composites(compiled, item_cpu, item_mem, *effective_caps(cpu_cap_ghz, mem_cap_gb), server_ids)
-    n_steps = cpu.shape[1]
-    augmented = np.empty((compiled.n_items, n_steps + compiled.columns.shape[1]), dtype=np.float32)
-    augmented[:, :n_steps] = item_cpu
-    augmented[:, n_steps:] = compiled.columns * cpu_cap_ghz
-    result = solve(augmented, item_mem, cpu_cap_ghz, mem_cap_gb, **solve_options)
-
-    items = result.assignment
-    n_hosts = result.n_hosts
-    pinned = np.flatnonzero(compiled.item_pin >= 0)
-    new_index = np.full(n_hosts, -1, dtype=np.int64)
-    position = {str(s): i for i, s in enumerate(server_ids)}
-    pin_of_item = {int(compiled.item_of[position[p.server]]): p for p in constraints.pins}
-    for k in pinned:
-        pin = pin_of_item[int(k)]
-        if items[k] < 0:
-            raise InputError(f"{pin.label}: the server fits no host of this model on its own; remove the pin or choose a larger host")
-        if compiled.item_pin[k] >= n_hosts:
-            raise InputError(f"{pin.label}: the plan needs only {n_hosts} host(s); pin to host-001 ... host-{n_hosts:03d}")
-        new_index[items[k]] = compiled.item_pin[k]
-    free = np.setdiff1d(np.arange(n_hosts), new_index[new_index >= 0])
-    new_index[new_index < 0] = free
-    vm_items = items[compiled.item_of]
-    assignment = np.where(vm_items >= 0, new_index[np.maximum(vm_items, 0)], -1).astype(np.int32)
-    broken = check_placement(constraints, server_ids, assignment, vcpus, host_cores)
-    if broken:
-        raise RuntimeError(f"constrained plan breaks its rules: {'; '.join(broken)}")
+        cpu = np.asarray(cpu_ghz, dtype=np.float32)
+        cpu = np.ascontiguousarray(cpu[:, None] if cpu.ndim == 1 else cpu)
+        return solve(cpu, np.asarray(mem_gb, dtype=np.float64), cpu_cap_ghz, mem_cap_gb, **solve_options)
+    packing = packing_problem(cpu_ghz, mem_gb, cpu_cap_ghz, mem_cap_gb, constraints, server_ids, vcpus, host_cores)
+    result = solve(packing.items, packing.items_gb, cpu_cap_ghz, mem_cap_gb, **solve_options)
+    assignment = vm_assignment(packing, result.assignment, result.n_hosts, constraints, server_ids, vcpus, host_cores)
     return replace(result, assignment=assignment, methods=list(result.methods) + ["constraints"])

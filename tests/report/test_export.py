@@ -1,4 +1,5 @@
-"""`consolidate export`: the workbook, Xen xl configs, libvirt XML and JSON of a plan folder."""
+"""`consolidate export`: Xen xl configs, libvirt XML and JSON of a plan folder (the workbook:
+test_export_xlsx.py; names, waves and the run-book in detail: test_export_ops.py)."""
 
 import json
 import math
@@ -8,11 +9,9 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
-from openpyxl import load_workbook
+from xlcfg import parse_xl_cfg as parse_xl
 
 from consolidate.cli import main
-from consolidate.report.export import NAME_MAX_CHARS, safe_names
 
 #: End-to-end runs of the tool (deselect with -m "not slow").
 pytestmark = pytest.mark.slow
@@ -20,30 +19,10 @@ pytestmark = pytest.mark.slow
 # Server ids a file system or a domain name cannot take as they are; two pairs collide once made safe.
 WEIRD_IDS = ["web/01 prod", "web_01 prod", "../etc/passwd", "DB-01", "db-01", "x" * 100, "naïve-ü", 'a"b#c']
 IDLE_ID = "idle box"
-XL_LINE = re.compile(
-    r"""^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*"""
-    r"""(?P<value>"(?:[^"\\]|\\.)*"|\d+|\[\s*(?:"(?:[^"\\]|\\.)*"\s*,?\s*)*\])"""
-    r"""\s*(?:#.*)?$"""
-)
 
 
 def run(*args):
     return main([str(a) for a in args])
-
-
-def parse_xl(text: str) -> dict:
-    """An xl.cfg as key = value lines (xl.cfg(5)): every line is blank, a comment or a setting."""
-    values = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = XL_LINE.match(line)
-        assert match, f"line {number} is not key = value: {line!r}"
-        assert match["key"] not in values, f"{match['key']} set twice"
-        raw = match["value"]
-        values[match["key"]] = json.loads(raw) if raw.startswith(("[", '"')) else int(raw)
-    return values
 
 
 @pytest.fixture(scope="module")
@@ -135,18 +114,6 @@ def test_libvirt_domains_parse(weird_plan, tmp_path):
     assert "virsh define" in (tmp_path / "RUNBOOK.md").read_text()
 
 
-def test_workbook_sheets(sample_plan, tmp_path):
-    assert run("export", sample_plan, "--format", "xlsx", "--out", tmp_path, "--quiet") == 0
-    workbook = load_workbook(tmp_path / "plan.xlsx", read_only=True)
-    assert {"summary", "business case", "placement", "hosts", "assumptions"} <= set(workbook.sheetnames)
-    placement = pd.read_excel(tmp_path / "plan.xlsx", sheet_name="placement")
-    assert len(placement) == 40 and "host_id" in placement.columns
-    summary = pd.read_excel(tmp_path / "plan.xlsx", sheet_name="summary").set_index("name")["value"]
-    assert summary["hosts_after"] == json.loads((sample_plan / "summary.json").read_text())["hosts_after"]
-    assumptions = pd.read_excel(tmp_path / "plan.xlsx", sheet_name="assumptions")
-    assert assumptions["source"].astype(str).str.contains("Uptime Institute").any()
-
-
 def test_json_export(weird_plan, tmp_path):
     assert run("export", weird_plan, "--format", "json", "--out", tmp_path, "--quiet") == 0
     document = json.loads((tmp_path / "plan.json").read_text())
@@ -162,15 +129,3 @@ def test_export_errors(weird_plan, tmp_path, capsys):
     assert run("export", weird_plan, "--format", "xen", "--out", tmp_path / "x", "--wave-size", "0") == 2
     assert "--wave-size" in capsys.readouterr().err
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.text(min_size=1, max_size=90), min_size=1, max_size=12))
-def test_safe_names(ids):
-    names = safe_names(ids)
-    assert len(names) == len(ids)
-    assert len({n.casefold() for n in names}) == len(names)
-    for name in names:
-        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name)
-        assert len(name) <= NAME_MAX_CHARS + 4  # room for a -N suffix
-    assert safe_names(ids) == names  # the same ids always give the same names

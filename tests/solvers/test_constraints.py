@@ -247,10 +247,10 @@ def test_cli_n_plus_1_adds_room_until_no_failure_overloads(samples_dir, tmp_path
     assert run(*args, "--n-plus-1", "--out", tmp_path / "n1") == 0
     n1 = json.loads((tmp_path / "n1" / "summary.json").read_text())
     assert n1["failover"]["failures_overloading"] == []
-    assert n1["constraints"]["n_plus_1_rounds"] >= 1
     assert n1["hosts_after"] > plain["hosts_after"]
-    assert n1["lower_bound"] == plain["lower_bound"]  # the bound at full capacity, not at the cut one
-    assert n1["solver"]["status"] == "feasible"
+    # the N+1 bound: one host more than the survivors need; this plan reaches it
+    assert n1["lower_bound"] == plain["lower_bound"] + 1 == n1["hosts_after"]
+    assert n1["solver"]["status"] == "optimal"
 
 
 @pytest.mark.parametrize("rules, needle", [
