@@ -17,7 +17,8 @@ from consolidate.estate import workload_on
 from consolidate.failover import failover
 from consolidate.growth import growth_what_if
 from consolidate.holdout import window
-from consolidate.io.inventory import EXPORT_FORMATS
+from consolidate.io.assemble import SHORT_SPAN_SHARE, WEEK_DAYS
+from consolidate.io.inventory import DEFAULT_DESCRIPTION, EXPORT_FORMATS
 from consolidate.models import catalog, constants, hypervisor, power
 from consolidate.models.hardware import HostModel
 from consolidate.options import VALIDATED, settings_options
@@ -86,20 +87,51 @@ def _assumptions(p: "Plan") -> dict:
     }
 
 
+def staying(p: "Plan") -> np.ndarray:
+    """(servers,) bool: the servers that stay on their own boxes after consolidation, the
+    unplaceable ones (a server left out by ``--retire-idle`` is retired; every other is on a host)."""
+    return p.packed & (p.assignment < 0)
+
+
+def source_kwh_per_year(p: "Plan") -> np.ndarray:
+    """IT energy of each source server on its own curve at its traced load, annualised, kWh/yr (servers,)."""
+    traces, inv = p.traces, p.traces.inventory
+    util = power.source_load_fraction(traces.cpu_pct, inv.cores, inv.threads, p.settings.smt_gain)
+    curves, _ = catalog.source_power_curves(inv)
+    duration_h = traces.n_steps * traces.interval_s / 3600.0
+    return power.annualise(power.energy_wh(curves, util, traces.interval_s) / 1000.0, duration_h)
+
+
+def hosts_kwh_per_year(p: "Plan") -> float:
+    """IT energy of the plan's hosts, each on its model's curve at its replayed load, kWh/yr."""
+    rep = p.replay
+    if not rep.n_hosts:
+        return 0.0
+    curves = np.array([m.power_curve_w for m in p.host_models()], dtype=np.float64).reshape(rep.n_hosts, -1)
+    return energy_kwh_per_year(curves, power.host_load_fraction(rep.cpu_ghz, rep.cpu_capacity_ghz), p.traces.interval_s)
+
+
 def _energy(p: "Plan") -> dict:
-    """Energy, cost and CO2 a year before (each source server on its curve) and after (each host on its model's)."""
-    traces, settings, rep = p.traces, p.settings, p.replay
-    inv = traces.inventory
-    src_util = power.source_load_fraction(traces.cpu_pct, inv.cores, inv.threads, settings.smt_gain)
-    src_curves, _ = catalog.source_power_curves(inv)
-    it_before = energy_kwh_per_year(src_curves, src_util, traces.interval_s)
-    host_curves = np.array([m.power_curve_w for m in p.host_models()], dtype=np.float64).reshape(rep.n_hosts, -1)
-    host_util = power.host_load_fraction(rep.cpu_ghz, rep.cpu_capacity_ghz)
-    it_after = energy_kwh_per_year(host_curves, host_util, traces.interval_s) if rep.n_hosts else 0.0
-    idle = p.vms.idle
-    idle_kwh = energy_kwh_per_year(src_curves[idle], src_util[idle], traces.interval_s) if idle.any() else 0.0
-    out = {"retire_candidates_energy_kwh_per_year_before": idle_kwh * settings.pue}
-    for when, it_kwh in (("before", it_before), ("after", it_after)):
+    """Energy, cost and CO2 a year before (each source server on its curve) and after (each host on
+    its model's, plus the servers that stay on their own boxes, each on its own curve as before).
+
+    ``staying_energy_kwh_per_year``: the part of "after" that the staying servers use;
+    ``defaulted_leaving_energy_kwh_per_year_before``: the part of "before" that servers with
+    defaulted inventory use and leave (moved to a host or retired), the energy saving that rests
+    on their defaulted hardware.
+    """
+    settings = p.settings
+    per_server = source_kwh_per_year(p)
+    stay = staying(p)
+    it_staying = float(per_server[stay].sum())
+    it = {"before": float(per_server.sum()), "after": hosts_kwh_per_year(p) + it_staying}
+    leaving_defaulted = p.traces.inventory.defaulted & ~stay
+    out = {
+        "retire_candidates_energy_kwh_per_year_before": power.facility_kwh(float(per_server[p.vms.idle].sum()), settings.pue),
+        "staying_energy_kwh_per_year": power.facility_kwh(it_staying, settings.pue),
+        "defaulted_leaving_energy_kwh_per_year_before": power.facility_kwh(float(per_server[leaving_defaulted].sum()), settings.pue),
+    }
+    for when, it_kwh in it.items():
         kwh = power.facility_kwh(it_kwh, settings.pue)
         out.update({
             f"energy_kwh_per_year_{when}": kwh,
@@ -135,8 +167,9 @@ def _holdout(p: "Plan", inside: dict) -> dict:
     }
 
 
-def _growth(p: "Plan") -> dict:
-    """The growth what-if, drawn from every replayed day (training and held-out parts alike)."""
+def growth(p: "Plan", rate_per_year: float) -> dict:
+    """The growth what-if at ``rate_per_year`` (fraction), drawn from every replayed day (training
+    and held-out parts alike)."""
     rep = p.replay
     if p.held_out is not None:
         held = held_out_replay(p)
@@ -144,7 +177,8 @@ def _growth(p: "Plan") -> dict:
         rep = Replay(np.concatenate([rep.cpu_ghz, held.cpu_ghz], axis=1), rep.fleet, rep.mem_gb, rep.interval_s, used)
     mem_total_gb = float(p.vms.workload.mem_gb[p.assignment >= 0].sum())
     s = p.settings
-    return growth_what_if(rep, mem_total_gb, s.growth, s.horizon, s.risk_pct, seed=s.seed)
+    start = (p.held_out if p.held_out is not None else p.traces).end
+    return growth_what_if(rep, mem_total_gb, rate_per_year, s.horizon, s.risk_pct, seed=s.seed, start=start)
 
 
 def summary(p: "Plan") -> dict:
@@ -178,20 +212,23 @@ def summary(p: "Plan") -> dict:
         "assumptions": _assumptions(p),
         "replay": inside,
         "failover": failover(p.vms.workload, p.assignment, rep, names),
+        **_binding_overall(p),
+        "unplaceable_reasons": unplaceable_reasons(p),
     }
     solution = p.solution
     if solution.frontier is not None:
         out["frontier"] = solution.frontier
     if solution.validation is not None:
         out["validation"] = solution.validation
-    if solution.n_plus_1_rounds is not None:
-        out["constraints"] = {**settings.rules.summary(), "n_plus_1_rounds": solution.n_plus_1_rounds}
+    if solution.n_plus_1 is not None:
+        out["constraints"] = {**settings.rules.summary(), **solution.n_plus_1}
     if solution.mix is not None:
         out["mix"] = solution.mix
     if p.held_out is not None:
         out.update(_holdout(p, inside))
     if settings.growth is not None:
-        out["growth"] = _growth(p)
+        out["growth"] = growth(p, settings.growth)
+    out["caveats"] = caveats(p, out)
     return out
 
 
@@ -220,6 +257,124 @@ def _sizing_applied(p: "Plan") -> dict:
                            f"fold(s) within {validation['risk_pct']:g} % risk"}
 
 
+#: Azure Migrate's confidence rating, from the share of the data points an assessment needs that
+#: were available: up to 20 % 1 star, 21-40 % 2, 41-60 % 3, 61-80 % 4, 81-100 % 5 (Microsoft, "Discover
+#: and assess on-premises VMware VMs for migration to Azure", azure-docs articles/migrate/
+#: tutorial-assessment-vmware.md, 2019; the same table in "Confidence ratings", learn.microsoft.com).
+CONFIDENCE_STEP_PCT = 20.0
+
+
+def measured_pct(p: "Plan") -> np.ndarray:
+    """Each server's share of the window between its first and its last real sample, % (servers,).
+
+    The trace set keeps each server's measured span, not its gaps: filled cells inside the span
+    count as measured. An inventory planned alone has no sample: 0 % for every server.
+    """
+    if p.traces.source.partition(":")[0] in EXPORT_FORMATS or not p.traces.n_steps:
+        return np.zeros(p.traces.n_servers)
+    return 100.0 * p.traces.measured_days / p.traces.duration_days
+
+
+def confidence_stars(pct: np.ndarray) -> np.ndarray:
+    """Azure Migrate's 1-5 star rating of a data coverage ``pct`` (%, :data:`CONFIDENCE_STEP_PCT`), int64."""
+    return np.clip(np.ceil(np.round(np.asarray(pct, dtype=np.float64), 9) / CONFIDENCE_STEP_PCT), 1, 5).astype(np.int64)
+
+
+def binding_shares(p: "Plan") -> tuple[np.ndarray, np.ndarray]:
+    """Each host's replayed CPU peak as a share of its CPU target, and its planned memory as a share
+    of its usable memory (both fractions, (hosts,)): the larger one binds the host."""
+    rep = p.replay
+    return rep.stats.peak_ghz / rep.cpu_target_ghz, rep.mem_gb / rep.mem_usable_gb
+
+
+def binding_resource(p: "Plan") -> np.ndarray:
+    """Each host's binding resource, ``cpu`` or ``memory`` (the larger of :func:`binding_shares`; cpu on a tie)."""
+    cpu, mem = binding_shares(p)
+    return np.where(mem > cpu, "memory", "cpu").astype(object)
+
+
+def _binding_overall(p: "Plan") -> dict:
+    """``binding_resource``: ``cpu`` or ``memory`` when every host is bound by it, ``cpu and memory``
+    when the hosts differ (``binding_resource_hosts`` counts the hosts of each), None without hosts."""
+    per_host = binding_resource(p)
+    counts = {name: int((per_host == name).sum()) for name in ("cpu", "memory")}
+    named = [name for name, n in counts.items() if n]
+    return {"binding_resource": " and ".join(named) if named else None, "binding_resource_hosts": counts}
+
+
+def unplaceable_reasons(p: "Plan") -> list[dict]:
+    """Why each unplaceable server fits no host: what it needs (planned memory, GB; peak of the
+    sized CPU demand, GHz) against the most a host of the plan's models offers (usable memory;
+    CPU at the target), and a sentence saying which does not fit."""
+    caps = p.fleet.capacities
+    roomiest = max(caps, key=lambda c: c.mem_usable_gb)
+    fastest = max(caps, key=lambda c: c.cpu_plan_ghz)
+    row_of = np.full(p.traces.n_servers, -1)
+    row_of[p.packed] = np.arange(int(p.packed.sum()))
+    used = " or --mem-sizing used-p95" if p.settings.mem_sizing == "allocated" else ""
+    hints = {"memory": f"a host with more memory{used}", "CPU": "a larger host or a higher --cpu-target"}
+    out = []
+    for i in np.flatnonzero(staying(p)):
+        mem_gb = float(p.sized.mem_gb[row_of[i]])
+        cpu_ghz = float(p.sized.cpu_ghz[row_of[i]].max())
+        short = [what for what, over in (("memory", mem_gb > roomiest.mem_usable_gb), ("CPU", cpu_ghz > fastest.cpu_plan_ghz)) if over]
+        offers = f"a {roomiest.model.name} offers {roomiest.mem_usable_gb:,.1f} GB usable (after the {p.settings.hypervisor} reserve)"
+        offers += " and" if fastest is roomiest else f", a {fastest.model.name}"
+        offers += f" {fastest.cpu_plan_ghz:,.1f} GHz at the CPU target {p.fleet.cpu_target:g}"
+        if short:
+            why = (f"needs {mem_gb:,.1f} GB of memory and {cpu_ghz:,.1f} GHz at its peak; {offers}: choose "
+                   + " and ".join(hints[k] for k in short))
+        else:
+            why = "fits a host by size, but the placement rules leave it none"
+        out.append({"server_id": p.traces.server_ids[i], "mem_gb": mem_gb, "cpu_peak_ghz": cpu_ghz,
+                    "host_mem_usable_gb": float(roomiest.mem_usable_gb), "host_cpu_target_ghz": float(fastest.cpu_plan_ghz),
+                    "short_of": short, "why": why})
+    return out
+
+
+#: Unplaceable servers a caveat names (the others are counted).
+CAVEAT_SERVERS_NAMED = 3
+
+
+def caveats(p: "Plan", summary: dict) -> list[str]:
+    """The short sentences of everything that changes the plan's answer (summary.json's ``caveats``):
+    defaulted inventory, a short window, skipped validation, unplaceable servers, a plan from an
+    inventory alone, retired idle servers, servers with a short measured history. The money's own
+    caveats are in the business case (:func:`consolidate.report.business.business_case`)."""
+    out = []
+    n = p.traces.n_servers
+    defaulted = int(p.traces.inventory.defaulted.sum())
+    if defaulted:
+        out.append(f"{defaulted:,} of {n:,} servers ({100 * defaulted / n:.0f} %) lack inventory values and were given "
+                   f"the default server's ({DEFAULT_DESCRIPTION}): their size and their cost today are assumptions")
+    days = p.traces.duration_days
+    inventory_alone = summary["sizing_applied"] == "inventory"
+    if inventory_alone:
+        out.append("planned from an inventory alone, each server by one utilisation figure or its allocation: no time "
+                   "series, so no peaks, no overlap of peaks and no validation")
+    elif days < WEEK_DAYS:
+        out.append(f"the traces cover {days:.3g} day{'' if days == 1 else 's'}, less than a week: weekly peaks "
+                   "(weekends, weekly jobs) are not seen")
+    skipped = summary.get("validation", {}).get("skipped")
+    if skipped and not inventory_alone:
+        out.append(f"validation skipped: {skipped}")
+    reasons = summary["unplaceable_reasons"]
+    if reasons:
+        named = "; ".join(f"{r['server_id']} {r['why']}" for r in reasons[:CAVEAT_SERVERS_NAMED])
+        more = f"; and {len(reasons) - CAVEAT_SERVERS_NAMED:,} more" if len(reasons) > CAVEAT_SERVERS_NAMED else ""
+        out.append(f"{len(reasons):,} server(s) fit no host and stay on their own boxes (counted in the costs after): "
+                   f"{named}{more}")
+    retired = int((~p.packed).sum())
+    if retired:
+        out.append(f"{retired:,} idle server(s) are retired (--retire-idle), not moved: their costs today count as saved; "
+                   "check with their owners that they can be switched off")
+    short = 0 if inventory_alone else int((measured_pct(p) < 100 * SHORT_SPAN_SHARE).sum())
+    if short:
+        out.append(f"{short:,} of {n:,} servers have real samples over less than {SHORT_SPAN_SHARE:.0%} of the window "
+                   "(the rest is filled from their first or last value): their peaks may be missed")
+    return out
+
+
 def placement_frame(p: "Plan") -> pd.DataFrame:
     """One row per source server: where it goes and what it is packed as."""
     ids = np.array(p.host_ids() + [""], dtype=object)
@@ -228,6 +383,7 @@ def placement_frame(p: "Plan") -> pd.DataFrame:
     packed_mem = np.full(p.traces.n_servers, np.nan)
     packed_mem[p.packed] = p.sized.mem_gb
     names = np.array([m.name for m in p.host_models()] + [""], dtype=object)
+    coverage = measured_pct(p)
     return pd.DataFrame(
         {
             "server_id": list(p.traces.server_ids),
@@ -245,16 +401,21 @@ def placement_frame(p: "Plan") -> pd.DataFrame:
             "source_ram_gb": inv.ram_gb,
             "inventory_defaulted": inv.defaulted,
             "measured_days": np.round(p.traces.measured_days, 3),
+            "measured_pct": np.round(coverage, 1),
+            "confidence": confidence_stars(coverage),
         }
     )
 
 
 def hosts_frame(p: "Plan") -> pd.DataFrame:
-    """One row per target host: capacity, planned and replayed load."""
+    """One row per target host: capacity, planned and replayed load, the binding resource and the
+    headroom (``headroom_pct``: what is left of the binding resource, % of its target: 100 less the
+    larger of the replayed CPU peak / CPU target and the planned memory / usable memory)."""
     rep = p.replay
     s = rep.stats
     cap = rep.cpu_capacity_ghz
     members = np.bincount(p.assignment[p.assignment >= 0], minlength=p.hosts_after)
+    cpu_share, mem_share = binding_shares(p)
     return pd.DataFrame(
         {
             "host_id": p.host_ids(),
@@ -269,5 +430,7 @@ def hosts_frame(p: "Plan") -> pd.DataFrame:
             "cpu_over_target_pct": np.round(100 * s.over_target / max(rep.n_steps, 1), 3),
             "mem_planned_gb": np.round(rep.mem_gb, 3),
             "mem_planned_pct": np.round(100 * rep.mem_gb / rep.mem_usable_gb * p.settings.mem_target, 2),
+            "binding_resource": binding_resource(p),
+            "headroom_pct": np.round(100 * (1 - np.maximum(cpu_share, mem_share)), 2),
         }
     )

@@ -1,25 +1,35 @@
 """The business case: capital cost of the new hosts against the yearly savings.
 
-Yearly running cost, before (the source servers) and after (the hosts), is the sum of
+Yearly running cost, before (the source servers) and after (the hosts, and the servers that stay
+on their own boxes: the unplaceable ones), is the sum of
 
-- energy: the plan's facility electricity cost (``cost_per_year_before`` / ``_after``);
+- energy: the plan's facility electricity cost (``cost_per_year_before`` / ``_after``; "after"
+  counts each staying server on its own power curve, as "before" does);
 - licences: per physical core (SMT threads are free), ``none``, ``vsphere`` (a subscription
   per core per year, at least 16 cores per CPU) or ``windows`` (Windows Server Datacenter, a
   perpetual licence per 16-core pack, at least 16 cores per server, spread over
-  ``licence_years``); the licence is taken to cover every physical machine, before and after;
+  ``licence_years``). The hosts run ``licence`` (``--licence``); the source servers run
+  ``licence_before`` (``--licence-before``; ``auto``: ``vsphere`` when the sources are VMs on
+  ESXi, read from RVTools, vSphere or esxtop, else ``none``), and so do the staying servers
+  after. VMs license no cores of their own: for VM sources the count is their vCPUs, without the
+  per-machine minimums (the ESXi hosts' cores are not known; with overcommit it is an upper figure);
 - maintenance: ``maintenance_pct`` of the hardware's price a year (source servers at their
   catalogue model's price, hosts at the host price);
 - rack space: rack units x ``rack_usd_per_u_year``.
 
-The capital cost is hosts x host price. With the yearly saving ``S`` = before - after:
-payback = capital / S x 12 months (none if S <= 0); TCO over ``n`` years = n x yearly cost
-before, and capital + n x yearly cost after (undiscounted); NPV over ``n`` years at rate ``r``
-= -capital + S x (1 - (1 + r)^-n) / r, savings counted at each year's end.
+A server retired by ``--retire-idle`` is the only one whose costs leave. The capital cost is
+hosts x host price. With the yearly saving ``S`` = before - after: payback = capital / S x 12
+months (none if S <= 0); TCO over ``n`` years = n x yearly cost before, and capital + n x
+yearly cost after (undiscounted); NPV over ``n`` years at rate ``r`` = -capital + S x (1 - (1 +
+r)^-n) / r, savings counted at each year's end.
 
 A source server whose inventory ``model`` names a catalogue model takes that model's rack units,
 sockets and price; any other takes those of the default source model
 (:data:`~consolidate.models.constants.SOURCE_DEFAULT_MODEL`, the one its power curve defaults to),
 its sockets capped at its cores.
+
+Prices are in the user's currency (``currency``), not converted: the catalogue's and the
+sourced defaults are USD.
 
 References
 ----------
@@ -41,7 +51,12 @@ from consolidate.models.trace import Inventory
 from consolidate.options import BUSINESS, LICENCES
 
 HORIZONS_YEARS = (3, 5)
-CURRENCY = "USD"
+#: The yearly cost categories, before and after.
+CATEGORIES = ("energy", "licences", "maintenance", "rack")
+#: How many categories ``largest_drivers`` names.
+DRIVERS = 3
+#: Trace formats whose servers are VMs on VMware ESXi hosts (``licence_before`` auto: vsphere).
+VM_SOURCE_KINDS = ("rvtools", "vsphere", "esxtop")
 
 #: What each licence's ``licence_price_usd`` is counted in, and its default.
 LICENCE_PRICE_UNIT = {
@@ -88,14 +103,21 @@ class BusinessInputs:
 
     @property
     def licence_price(self) -> float:
-        """The licence's price in its unit (:data:`LICENCE_PRICE_UNIT`), USD."""
+        """The hosts' licence's price in its unit (:data:`LICENCE_PRICE_UNIT`): ``licence_price_usd``,
+        else the default."""
         return LICENCE_DEFAULT_PRICE_USD[self.licence] if self.licence_price_usd is None else self.licence_price_usd
 
-    def licence_usd_per_core_year(self) -> float:
-        """Yearly cost of one licensed core, USD."""
-        if self.licence == "windows":
-            return self.licence_price / WINDOWS_PACK_CORES / self.licence_years
-        return self.licence_price
+    def price_of(self, scheme: str, priced: str) -> float:
+        """The price of licence ``scheme`` in its unit: ``licence_price_usd`` when given and
+        ``scheme`` is ``priced`` (the scheme the given price is for), else the default."""
+        given = self.licence_price_usd is not None and scheme == priced
+        return self.licence_price_usd if given else LICENCE_DEFAULT_PRICE_USD[scheme]
+
+    def per_core_year(self, scheme: str, price: float) -> float:
+        """Yearly cost of one licensed core under ``scheme`` at ``price`` (its unit)."""
+        if scheme == "windows":
+            return price / WINDOWS_PACK_CORES / self.licence_years
+        return price
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -106,7 +128,8 @@ class BusinessInputs:
         names = {f.name for f in fields(cls)}
         merged = {k: v for k, v in (values or {}).items() if k in names}
         given = {k: v for k, v in overrides.items() if v is not None}
-        if given.get("licence", merged.get("licence")) != merged.get("licence") and "licence_price_usd" not in given:
+        changed = any(given.get(k, merged.get(k)) != merged.get(k) for k in ("licence", "licence_before"))
+        if changed and "licence_price_usd" not in given:
             merged.pop("licence_price_usd", None)  # a price given for another licence does not carry over
         merged.update(given)
         return cls(**merged)
@@ -127,15 +150,33 @@ def licensed_cores(cores: np.ndarray, sockets: np.ndarray, licence: str) -> np.n
     return cores
 
 
+def _machines(rows: np.ndarray, rack_u, price_usd, cores, licensed: dict) -> dict:
+    """Rack units, hardware price, physical and licensed cores (per scheme) of the source servers ``rows``."""
+    return {
+        "servers": int(rows.sum()),
+        "rack_units": float(rack_u[rows].sum()),
+        "hardware_usd": float(price_usd[rows].sum()),
+        "physical_cores": float(cores[rows].sum()),
+        "licensed_cores": {lic: float(v[rows].sum()) for lic, v in licensed.items()},
+    }
+
+
 def estate_facts(
     inventory: Inventory, host: HostModel, hosts_after: int, host_counts: Sequence[tuple[HostModel, int]] | None = None,
+    staying: np.ndarray | None = None,
 ) -> dict:
     """What the business case needs to know of the machines before and after (summary["estate"]).
 
     Rack units, hardware price (USD) and licensed cores per licence scheme of the source servers
     (all of them) and of the ``hosts_after`` hosts of model ``host``; for a mix of models,
-    ``host_counts`` gives each model and its host count, and the figures after are sums over them
+    ``host_counts`` gives each model and its host count, and the hosts' figures are sums over them
     (``hardware_usd_after``: the sum of every host's catalogue price, None when one is unknown).
+    ``staying`` (servers,) bool marks the servers that stay on their own boxes after (the
+    unplaceable ones, :func:`consolidate.figures.staying`; None: none stays): ``staying`` holds
+    their facts, and ``rack_units_after`` and ``physical_cores_after`` count them with the hosts;
+    ``licensed_cores_after`` is the hosts' alone (the staying servers keep their own licence).
+    ``defaulted``: the servers with defaulted inventory, and the facts of those that leave their
+    boxes (``leaving``: moved to a host or retired), whose "before" costs the saving rests on.
     """
     default = catalog.get_host(str(constants.SOURCE_DEFAULT_MODEL.value))
     n = len(inventory.server_ids)
@@ -152,6 +193,10 @@ def estate_facts(
             matched |= rows
     cores = np.asarray(inventory.cores, dtype=np.float64)
     sockets = np.where(matched, sockets, np.minimum(sockets, np.maximum(cores, 1.0)))
+    licensed = {lic: licensed_cores(cores, sockets, lic) for lic in LICENCES}
+    stay = np.zeros(n, dtype=bool) if staying is None else np.asarray(staying, dtype=bool)
+    defaulted = np.asarray(inventory.defaulted, dtype=bool)
+    kept = _machines(stay, rack_u, price_usd, cores, licensed)
     models = list(host_counts) if host_counts else [(host, int(hosts_after))]
     if len(models) == 1:  # a mix that kept one model: that model's facts
         host = models[0][0]
@@ -162,6 +207,7 @@ def estate_facts(
         for lic in LICENCES
     }
     mix = len(models) > 1
+    hosts_rack_units = float(sum(m.rack_units * n for m, n in models))
     return {
         "servers": n,
         "servers_with_catalogue_model": int(matched.sum()),
@@ -169,7 +215,7 @@ def estate_facts(
         "rack_units_before": float(rack_u.sum()),
         "hardware_usd_before": float(price_usd.sum()),
         "physical_cores_before": float(cores.sum()),
-        "licensed_cores_before": {lic: float(licensed_cores(cores, sockets, lic).sum()) for lic in LICENCES},
+        "licensed_cores_before": {lic: float(v.sum()) for lic, v in licensed.items()},
         "hosts": int(hosts_after),
         "host_model": " + ".join(f"{n} x {m.name}" for m, n in models) if mix else host.name,
         "host_rack_units": float(host.rack_units),
@@ -182,9 +228,13 @@ def estate_facts(
             for m, n in models
         ],
         "hardware_usd_after": hardware_after if math.isfinite(hardware_after) else None,
-        "rack_units_after": float(sum(m.rack_units * n for m, n in models)),
-        "physical_cores_after": float(sum(m.cores * n for m, n in models)),
+        "hosts_rack_units": hosts_rack_units,
+        "rack_units_after": hosts_rack_units + kept["rack_units"],
+        "physical_cores_after": float(sum(m.cores * n for m, n in models)) + kept["physical_cores"],
         "licensed_cores_after": licensed_after,
+        "staying": kept,
+        "defaulted": {"servers": int(defaulted.sum()),
+                      "leaving": _machines(defaulted & ~stay, rack_u, price_usd, cores, licensed)},
     }
 
 
@@ -222,15 +272,70 @@ def _num(value) -> float:
     return float("nan") if value is None else float(value)
 
 
-def business_case(summary: dict, inputs: BusinessInputs | None = None) -> dict:
-    """The business case of a plan from its summary (``summary["estate"]`` and the energy costs).
+def sources_are_vms(summary: dict) -> bool:
+    """Whether the plan's source servers are VMs on ESXi hosts (its traces are an RVTools, vSphere
+    or esxtop input: ``summary["trace"]["source"]`` is ``kind:path``)."""
+    return summary.get("trace", {}).get("source", "").partition(":")[0] in VM_SOURCE_KINDS
 
-    Returns summary.json's ``business_case``: the inputs as given (None = default), the prices
-    used, capital cost, yearly costs before and after by item, yearly saving, payback (months),
-    TCO and NPV over 3 and 5 years, all USD.
-    Figures that need an unknown host price (a ``--host-spec`` host without ``--host-price``)
-    are NaN (null in JSON). The capital cost is the sum of every host's catalogue price (a mix
-    of models: each at its own price), or ``--host-price`` for every host when given.
+
+def licence_before(inputs: BusinessInputs, summary: dict) -> str:
+    """The licence the source servers run today: ``inputs.licence_before``, ``auto`` resolved
+    (``vsphere`` for VMs on ESXi, :func:`sources_are_vms`, else ``none``)."""
+    if inputs.licence_before != "auto":
+        return inputs.licence_before
+    return "vsphere" if sources_are_vms(summary) else "none"
+
+
+_NO_MACHINES = {"servers": 0, "rack_units": 0.0, "hardware_usd": 0.0, "physical_cores": 0.0,
+                "licensed_cores": {lic: 0.0 for lic in LICENCES}}
+
+
+def _staying(summary: dict) -> dict:
+    """The estate's staying servers; a summary written before they were counted has none recorded,
+    which is only right when no server was unplaceable (else a KeyError: plan again)."""
+    est = summary["estate"]
+    if "staying" not in est and summary.get("unplaceable"):
+        raise KeyError("estate.staying")
+    return est.get("staying", _NO_MACHINES)
+
+
+def _drivers(saving_by: dict, saving: float) -> list[dict]:
+    """The :data:`DRIVERS` categories that move the saving most (by size, either sign), with their
+    share of the saving (%; None when there is no saving)."""
+    ranked = sorted((item for item in saving_by.items() if item[1]), key=lambda item: -abs(item[1]))[:DRIVERS]
+    share = (lambda v: 100.0 * v / saving) if saving > 0 else (lambda v: None)
+    return [{"category": k, "saving": v, "share_of_saving_pct": share(v)} for k, v in ranked]
+
+
+def _licensing(summary: dict, inputs: BusinessInputs) -> dict:
+    """The licence each side runs (``before``: the sources and the staying servers; ``after``: the
+    hosts), its ``price`` (its unit) and ``per_core_year``, and whether the sources are VMs (``vms``).
+    A price given is for the hosts' licence, or for the sources' when the hosts run none."""
+    schemes = {"before": licence_before(inputs, summary), "after": inputs.licence}
+    priced = schemes["after"] if schemes["after"] != "none" else schemes["before"]
+    price = {when: inputs.price_of(scheme, priced) for when, scheme in schemes.items()}
+    return {**schemes, "price": price, "vms": sources_are_vms(summary),
+            "per_core_year": {when: inputs.per_core_year(schemes[when], price[when]) for when in schemes}}
+
+
+def _sources_licensed(lic: dict, physical_cores: float, licensed_cores: dict) -> float:
+    """Cores some source servers license under the sources' licence: for VMs their vCPUs, no
+    per-machine minimum (module docstring), else the scheme's count."""
+    return physical_cores if lic["vms"] else licensed_cores[lic["before"]]
+
+
+def business_case(summary: dict, inputs: BusinessInputs | None = None) -> dict:
+    """The business case of a plan from its summary (``summary["estate"]``, the energy costs, the
+    source kind and the failover).
+
+    Returns summary.json's ``business_case``: the inputs as given (None = default), the licences
+    and prices used, capital cost, yearly costs before and after by category and the saving by
+    category (``largest_drivers``: the :data:`DRIVERS` largest), yearly saving, payback (months),
+    TCO and NPV over 3 and 5 years, ``defaulted`` (how much of the saving rests on servers with
+    defaulted inventory), ``n_plus_1`` (what the failover's spare hosts cost) and ``caveats``,
+    money in ``currency``. Figures that need an unknown host price (a ``--host-spec`` host
+    without ``--host-price``) are NaN (null in JSON). The capital cost is the sum of every host's
+    catalogue price (a mix of models: each at its own price), or ``--host-price`` for every host.
     """
     inputs = inputs or BusinessInputs()
     est = summary["estate"]
@@ -243,44 +348,157 @@ def business_case(summary: dict, inputs: BusinessInputs | None = None) -> dict:
     else:
         host_price = _num(est["host_price_usd"])
         capital = est["hosts"] * host_price
-    per_core = inputs.licence_usd_per_core_year()
+    lic = _licensing(summary, inputs)
+    stay = _staying(summary)
     maintenance = inputs.maintenance_pct / 100.0
+    licensed = {"before": _sources_licensed(lic, est.get("physical_cores_before"), est["licensed_cores_before"]),
+                "hosts": est["licensed_cores_after"][lic["after"]],
+                "staying": _sources_licensed(lic, stay["physical_cores"], stay["licensed_cores"])}
+    per_core = lic["per_core_year"]
     before = {
         "energy": float(summary["cost_per_year_before"]),
-        "licences": est["licensed_cores_before"][inputs.licence] * per_core,
+        "licences": licensed["before"] * per_core["before"],
         "maintenance": est["hardware_usd_before"] * maintenance,
         "rack": est["rack_units_before"] * inputs.rack_usd_per_u_year,
     }
     after = {
         "energy": float(summary["cost_per_year_after"]),
-        "licences": est["licensed_cores_after"][inputs.licence] * per_core,
-        "maintenance": capital * maintenance,
+        "licences": licensed["hosts"] * per_core["after"] + licensed["staying"] * per_core["before"],
+        "maintenance": (capital + stay["hardware_usd"]) * maintenance,
         "rack": est["rack_units_after"] * inputs.rack_usd_per_u_year,
     }
+    saving_by = {k: before[k] - after[k] for k in CATEGORIES}
     before["total"] = sum(before.values())
     after["total"] = sum(after.values())
     saving = before["total"] - after["total"]
     result = {
-        "currency": CURRENCY,
+        "currency": inputs.currency,
         "inputs": inputs.to_dict(),
-        "licence_price_usd": inputs.licence_price,
-        "licence_price_unit": LICENCE_PRICE_UNIT[inputs.licence],
-        "licence_usd_per_core_year": per_core,
+        "licence_before": lic["before"],
+        "licence_after": lic["after"],
+        **{f"licence_price_{when}": lic["price"][when] for when in ("before", "after")},
+        **{f"licence_price_{when}_unit": LICENCE_PRICE_UNIT[lic[when]] for when in ("before", "after")},
+        **{f"licence_per_core_year_{when}": per_core[when] for when in ("before", "after")},
+        "licence_counts": "the VMs' vCPUs, no per-machine minimum" if lic["vms"] else "physical cores with the licence's minimums",
+        # the hosts' licence under the names of before licences were split by side
+        "licence_price_usd": lic["price"]["after"],
+        "licence_price_unit": LICENCE_PRICE_UNIT[lic["after"]],
+        "licence_usd_per_core_year": per_core["after"],
         "host_price_usd": host_price,
         "host_price_from": "--host-price" if inputs.host_price_usd is not None else "catalogue",
         "capital_cost": capital,
         "yearly_cost_before": before,
         "yearly_cost_after": after,
         "yearly_saving": saving,
+        "saving_by_category": saving_by,
+        "largest_drivers": _drivers(saving_by, saving),
         "payback_months": payback_months(capital, saving) if math.isfinite(capital) else None,
-        "licensed_cores_before": est["licensed_cores_before"][inputs.licence],
-        "licensed_cores_after": est["licensed_cores_after"][inputs.licence],
+        "licensed_cores_before": licensed["before"],
+        "licensed_cores_after": licensed["hosts"] + licensed["staying"],
         "rack_units_before": est["rack_units_before"],
         "rack_units_after": est["rack_units_after"],
+        "staying_servers": stay["servers"],
     }
     for years in HORIZONS_YEARS:
         result[f"tco_{years}y_before"] = years * before["total"]
         result[f"tco_{years}y_after"] = capital + years * after["total"]
         result[f"npv_{years}y"] = npv(capital, saving, inputs.discount_rate, years)
+    result["defaulted"] = _defaulted(summary, inputs, lic, saving)
+    result["n_plus_1"] = _n_plus_1(summary, inputs, lic, host_price, saving, capital)
+    result["caveats"] = _caveats(summary, result)
     return result
 
+
+def _defaulted(summary: dict, inputs: BusinessInputs, lic: dict, saving: float) -> dict | None:
+    """How much of the yearly saving rests on servers with defaulted inventory: the "before" costs
+    of those that leave their boxes (a staying one costs the same before and after). None for a
+    summary that does not record them."""
+    est = summary["estate"]
+    if "defaulted" not in est:
+        return None
+    leaving = est["defaulted"]["leaving"]
+    kwh_before = summary.get("energy_kwh_per_year_before") or 0.0
+    energy_share = summary.get("defaulted_leaving_energy_kwh_per_year_before", 0.0) / kwh_before if kwh_before else 0.0
+    from_defaulted = (
+        float(summary["cost_per_year_before"]) * energy_share
+        + _sources_licensed(lic, leaving["physical_cores"], leaving["licensed_cores"]) * lic["per_core_year"]["before"]
+        + leaving["hardware_usd"] * inputs.maintenance_pct / 100.0
+        + leaving["rack_units"] * inputs.rack_usd_per_u_year
+    )
+    n = est["defaulted"]["servers"]
+    return {
+        "servers": n,
+        "share_of_servers": n / est["servers"] if est["servers"] else 0.0,
+        "servers_leaving": leaving["servers"],
+        "saving_from_defaulted": from_defaulted,
+        "share_of_saving_pct": 100.0 * from_defaulted / saving if saving > 0 else None,
+        "default_model": est["default_source_model"],
+    }
+
+
+def _n_plus_1(summary: dict, inputs: BusinessInputs, lic: dict, host_price: float, saving: float, capital: float) -> dict | None:
+    """What the failover's spare hosts for N+1 (``failover.spare_hosts_n_plus_1``) cost: their
+    price, and a year of their maintenance, rack space, licences and energy at idle (a spare host
+    takes a share of the load, which the other hosts shed: only its idle power is added), and the
+    saving and 5-year NPV with them. None without a failover (or its assumptions)."""
+    failover, a, est = summary.get("failover"), summary.get("assumptions"), summary["estate"]
+    if not failover or not a or "spare_hosts_n_plus_1" not in failover:
+        return None
+    spare = int(failover["spare_hosts_n_plus_1"])
+    hosts = est["hosts"]
+    idle_w = float(a["host"]["power_curve_w"][0])
+    yearly = {
+        "energy": spare * idle_w / 1000.0 * float(constants.HOURS_PER_YEAR.value) * a["pue"] * a["price_per_kwh"],
+        "licences": spare * (est["licensed_cores_after"][lic["after"]] / hosts if hosts else 0.0) * lic["per_core_year"]["after"],
+        "maintenance": spare * host_price * inputs.maintenance_pct / 100.0,
+        "rack": spare * est["host_rack_units"] * inputs.rack_usd_per_u_year,
+    }
+    spare_capital = spare * host_price
+    yearly_cost = sum(yearly.values())
+    return {
+        "spare_hosts": spare,
+        "capital_cost": spare_capital,
+        "yearly_cost": yearly_cost,
+        "yearly_cost_by_category": yearly,
+        "counts": f"each spare {a['host_model']} at the host price; a year of its maintenance, rack space, licences "
+                  f"and its energy at idle ({idle_w:g} W, the rest of the load only moves between hosts)",
+        "yearly_saving_with": saving - yearly_cost,
+        "npv_5y_with": npv(capital + spare_capital, saving - yearly_cost, inputs.discount_rate, 5),
+    }
+
+
+def _caveats(summary: dict, case: dict) -> list[str]:
+    """The sentences on what the money rests on: defaulted servers' share of the saving, servers
+    costed as the default model, VM sources costed as physical servers, an unknown host price."""
+    out = []
+    est, cur = summary["estate"], case["currency"]
+    d = case["defaulted"]
+    if d and d["servers"] and d["share_of_saving_pct"] is not None:
+        out.append(f"{d['share_of_saving_pct']:.0f} % of the yearly saving ({d['saving_from_defaulted']:,.0f} {cur}) rests on "
+                   f"the {d['servers']:,} server(s) with defaulted inventory, costed as the default {d['default_model']}")
+    guessed = est.get("servers", 0) - est.get("servers_with_catalogue_model", est.get("servers", 0))
+    if guessed:
+        out.append(f"{guessed:,} of {est['servers']:,} servers name no catalogue model: their rack space, price and "
+                   f"maintenance today are those of a {est['default_source_model']}")
+    if sources_are_vms(summary):
+        out.append("the sources are VMs: each is costed today as a machine of its own (rack space, maintenance, power "
+                   "curve), where their ESXi hosts are what runs; the saving is overstated by the difference")
+    if not math.isfinite(_num(case["capital_cost"])):
+        out.append("the host price is unknown (give --host-price): no capital cost, payback or NPV")
+    return out
+
+
+def plan_estate(plan, hosts: int | None = None) -> dict:
+    """summary.json's ``estate`` of ``plan`` (a :class:`~consolidate.planner.Plan`): :func:`estate_facts`
+    of its servers, its hosts by model and the servers that stay on their own boxes. ``hosts``: the
+    facts for that many hosts instead, the difference made up by the model with the most hosts."""
+    # the plan's stages, loaded only when a plan is in memory (`consolidate report` reads folders)
+    from consolidate.figures import staying
+
+    counts = plan.model_counts()
+    if hosts is not None and counts:
+        main = max(counts, key=counts.get)
+        counts[main] = max(0, counts[main] + hosts - plan.hosts_after)
+    models = [(m, counts[m.name]) for m in plan.settings.models if counts.get(m.name, 0)]
+    n = plan.hosts_after if hosts is None else sum(c for _, c in models)
+    return estate_facts(plan.traces.inventory, plan.settings.host_model, n, models, staying=staying(plan))

@@ -46,12 +46,11 @@ class Bounds:
 
     @property
     def resource(self) -> str:
+        """What sets the largest bound: ``cpu``, ``memory``, ``cpu and memory`` (their volume bounds
+        tie at the largest) or ``large-items`` (only the large-items bound reaches it)."""
         best = self.value
-        if self.cpu == best:
-            return "cpu"
-        if self.mem == best:
-            return "mem"
-        return "large-items"
+        named = [name for name, bound in (("cpu", self.cpu), ("memory", self.mem)) if bound == best]
+        return " and ".join(named) if named else "large-items"
 
 
 def _ceil_ratio(total: float, cap: float) -> int:

@@ -62,11 +62,6 @@ class Solution:
     mix: dict | None = None
     n_plus_1: dict | None = None
 
-    @property
-    def n_plus_1_rounds(self) -> int | None:
-        """The host counts the N+1 search tried (0 without N+1; None without rules)."""
-        return None if self.n_plus_1 is None else self.n_plus_1["n_plus_1_rounds"]
-
 
 def solve_plan(problem: Problem, settings, budget: Budget) -> Solution:
     """Pack ``problem`` the way ``settings`` ask (module docstring), within ``budget``."""

@@ -48,7 +48,7 @@ def test_annuity_npv_and_payback_by_hand():
 
 
 def test_business_case_vsphere_by_hand():
-    inputs = BusinessInputs(licence="vsphere", licence_price_usd=100.0, maintenance_pct=10.0, rack_usd_per_u_year=250.0, discount_rate=0.1)
+    inputs = BusinessInputs(licence="vsphere", licence_before="vsphere", licence_price_usd=100.0, maintenance_pct=10.0, rack_usd_per_u_year=250.0, discount_rate=0.1)
     case = business_case(SUMMARY, inputs)
     # before: energy 5,000 + licences 640 x 100 + maintenance 10 % of 100,000 + rack 40 x 250
     assert case["yearly_cost_before"] == {"energy": 5000.0, "licences": 64000.0, "maintenance": 10000.0, "rack": 10000.0, "total": 89000.0}
@@ -67,7 +67,7 @@ def test_business_case_vsphere_by_hand():
 
 
 def test_windows_licence_is_a_pack_price_spread_over_years():
-    inputs = BusinessInputs(licence="windows", licence_price_usd=6400.0, licence_years=4.0)
+    inputs = BusinessInputs(licence="windows", licence_before="windows", licence_price_usd=6400.0, licence_years=4.0)
     case = business_case(SUMMARY, inputs)
     assert case["licence_usd_per_core_year"] == pytest.approx(6400 / 16 / 4)
     assert case["yearly_cost_before"]["licences"] == pytest.approx(480 * 100.0)

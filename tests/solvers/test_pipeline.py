@@ -56,7 +56,7 @@ def test_memory_binds():
     cpu = np.full((6, 3), 0.01, dtype=np.float32)
     mem = np.full(6, 40.0)
     result = solve(cpu, mem, 10.0, 100.0, **FAST)
-    assert result.lower_bound == 3 and result.bound_resource == "mem" and result.n_hosts == 3
+    assert result.lower_bound == 3 and result.bound_resource == "memory" and result.n_hosts == 3
 
 
 def test_a_vm_larger_than_a_host_is_unplaceable():
