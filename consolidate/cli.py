@@ -21,6 +21,9 @@ EXIT_USER_ERROR = 2
 HOST_SPEC = opt.Option("host_spec", None, 'custom host, e.g. "cores=64,threads=128,ghz=2.6,ram_gb=768,idle_w=200,max_w=600"',
                        metavar="SPEC")
 OUT_PLAN = opt.Option("out", "plan-out", "output folder", metavar="DIR")
+#: Plans of different estates are not alternatives of one decision: `report` compares them only when told to.
+REPORT_FORCE = opt.Option("force", False, "compare plans of different estates (other servers or trace windows) anyway; "
+                                          "the report says so", bool)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("plan_dirs", nargs="+", metavar="PLAN_DIR", help="folder written by `consolidate plan --out`")
     add_option(p, opt.Option("out", None, "where to write the report (default: PLAN_DIR/report.html for one "
                                           "folder, ./report.html for several)", metavar="FILE"))
+    add_option(p, REPORT_FORCE)
     _add_business_options(p, "default: as the plan was made")
     add_option(p, opt.OUTPUT[0])
     p.set_defaults(run=_cmd_report)
@@ -230,7 +234,7 @@ def _cmd_report(args) -> None:
     from pathlib import Path
 
     from consolidate.report.outputs import write_report
-    from consolidate.report.plandata import read_plan_dir
+    from consolidate.report.plandata import check_same_estate, read_plan_dir
     from consolidate.report.summary import progress_step
 
     _checked(opt.BUSINESS, args)
@@ -238,6 +242,7 @@ def _cmd_report(args) -> None:
     show = _show_progress(args)
     with progress_step("reading plan folders", show):
         scenarios = [read_plan_dir(d, overrides) for d in args.plan_dirs]
+    check_same_estate(scenarios, args.force)
     names = [d.name for d in scenarios]
     if len(set(names)) < len(names):  # folders of the same name in different places: tell them apart by path
         scenarios = [replace(d, name=str(path)) for d, path in zip(scenarios, args.plan_dirs)]

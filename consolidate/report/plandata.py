@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from consolidate.errors import InputError
-from consolidate.report.business import BusinessInputs, business_case, estate_facts
+from consolidate.report.business import BusinessInputs, payback_text, plan_estate
+from consolidate.report.sensitivity import business_figures
 
 REPLAY_FILE = "replay.parquet"
 PLAN_FILES = ("summary.json", "placement.csv", "hosts.csv")
@@ -53,8 +54,8 @@ class PlanData:
     timestamps: pd.DatetimeIndex | None = None
 
     def with_business(self, inputs: BusinessInputs) -> "PlanData":
-        """The same plan with its business case worked out again for ``inputs``."""
-        return replace(self, summary={**self.summary, "business_case": business_case(self.summary, inputs)})
+        """The same plan with its business case and its sensitivity worked out again for ``inputs``."""
+        return replace(self, summary={**self.summary, **business_figures(self.summary, inputs)})
 
     @property
     def business(self) -> dict:
@@ -118,11 +119,377 @@ def hosts_text(summary: dict) -> str:
     return f"{summary['hosts_after']:,} {a['host_model']} hosts"
 
 
+# --- Words: the figures as the report and the terminal print them -------------------------------
+# One formatter per kind of figure, so that the page and the terminal say the same thing.
+
+#: The yearly cost items of the business case, as the page names them.
+COST_LABELS = {"energy": "energy", "licences": "licences", "maintenance": "maintenance", "rack": "rack space"}
+BINDING_LABELS = {"cpu": "CPU", "memory": "memory", "cpu and memory": "CPU and memory"}
+#: Most host or server names a sentence lists before "and N more".
+NAMES_IN_A_SENTENCE = 5
+
+
+def finite(value) -> bool:
+    """A real number (not a bool, None, NaN or infinite)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def fmt_num(value, digits: int = 0) -> str:
+    """``1,234.5``-style number; ``n/a`` for a missing or non-finite value."""
+    return f"{value:,.{digits}f}" if finite(value) else "n/a"
+
+
+def fmt_money(value, currency: str) -> str:
+    """Whole currency units with a thousands separator, e.g. ``36,318 USD``."""
+    return f"{value:,.0f} {currency}" if finite(value) else "n/a"
+
+
+def fmt_pct(value, digits: int = 2) -> str:
+    """A share in percent, ``0.42 %``; a share above zero too small to show is ``< 0.01 %``, never ``0.00 %``."""
+    if not finite(value):
+        return "n/a"
+    smallest = 10.0 ** -digits
+    if 0 < value < smallest / 2:
+        return f"< {smallest:.{digits}f} %"
+    return f"{value:,.{digits}f} %"
+
+
+def fmt_change(before, after, points: bool = False) -> str:
+    """Relative change (``-86 %``) or, for percentages, the change in points (``+12.4 pts``).
+
+    A change is shown with as many decimals (up to 3) as it takes not to read as a total loss
+    (``-100 %``) or as no change (``+0 %``) when it is neither: 1,052 -> 5 is ``-99.5 %``.
+    """
+    if not (finite(before) and finite(after)):
+        return ""
+    if points:
+        return f"{after - before:+.1f} pts"
+    if not before:
+        return ""
+    change = (after - before) / before * 100
+    digits = 0
+    while digits < 3 and (
+        (after != 0 and round(change, digits) == -100) or (after != before and round(change, digits) == 0)
+    ):
+        digits += 1
+    return f"{change:+.{digits}f} %"
+
+
+def fmt_days(days) -> str:
+    """``1 day``, ``14 days``, ``0.5 days``."""
+    if not finite(days):
+        return "n/a"
+    shown = f"{round(float(days), 2):g}"
+    return f"{shown} day" if shown == "1" else f"{shown} days"
+
+
+def fmt_time(iso: str) -> str:
+    """An ISO timestamp as ``2024-01-01 00:00 UTC``."""
+    try:
+        stamp = pd.Timestamp(iso)
+    except ValueError:
+        return str(iso)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC")
+    return stamp.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def fmt_mwh(kwh) -> str:
+    """Energy in MWh, the one energy unit of the page and the terminal (``43.4 MWh``)."""
+    return f"{kwh / 1000:,.1f} MWh" if finite(kwh) else "n/a"
+
+
+def fmt_fraction(value) -> str:
+    """A fraction as a percentage the way the page writes them, ``0.8`` -> ``80 %``."""
+    return f"{100 * value:.4g} %" if finite(value) else "n/a"
+
+
+def by_swing(entries: list[dict]) -> list[dict]:
+    """summary.json's sensitivity entries, the one that moves the yearly saving most first."""
+    def swing(entry: dict) -> float:
+        low, high = entry.get("saving_low"), entry.get("saving_high")
+        return abs(high - low) if finite(low) and finite(high) else 0.0
+
+    return sorted(entries, key=swing, reverse=True)
+
+
+def _figure(value) -> str:
+    """A value of any size, four significant digits, never in exponent form (``0.07``, ``21,000``)."""
+    if not finite(value):
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def sensitivity_range(entry: dict, currency: str) -> str:
+    """An entry of summary.json's ``sensitivity`` as the range its input was moved over, in the
+    input's unit (``0.07 to 0.13 USD/kWh``, ``70 % to 90 %``), with the plan's own value."""
+    unit = str(entry.get("unit", "")).replace("USD", currency)
+    if unit.startswith("fraction"):
+        show, unit = fmt_fraction, unit.removeprefix("fraction").strip()
+    else:
+        show, unit = _figure, ("" if unit == "ratio" else unit)
+    text = f"{show(entry['low'])} to {show(entry['high'])} {unit}".strip()
+    if "base" in entry:
+        text += f" (the plan: {show(entry['base'])})"
+    if "hosts_low" in entry and "hosts_high" in entry:
+        text += f"; {entry['hosts_low']:,} and {entry['hosts_high']:,} hosts"
+    return text
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 host``, ``2 hosts``."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def names_text(names: list[str], limit: int = NAMES_IN_A_SENTENCE) -> str:
+    """``a, b and c``; past ``limit`` names, ``a, b, c and 12 more``."""
+    names = [str(n) for n in names]
+    if len(names) > limit:
+        return ", ".join(names[:limit]) + f" and {len(names) - limit:,} more"
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def lower_bound_source(summary: dict) -> str:
+    """What sets the plan's lower bound on hosts, in words (``set by the CPU total``)."""
+    resource = summary["lower_bound_resource"]
+    named = BINDING_LABELS.get(resource, str(resource))
+    return f"set by the {named} total" + ("s" if " and " in named else "")
+
+
+def n_plus_1_status(summary: dict) -> bool | None:
+    """Whether the plan survives any single-host failure: ``failover.n_plus_1_holds``; for a plan folder
+    written before that figure, False where a failure overloaded a survivor, else None (not known)."""
+    failover = summary.get("failover") or {}
+    if "n_plus_1_holds" in failover:
+        return bool(failover["n_plus_1_holds"])
+    return False if failover.get("failures_overloading") else None
+
+
+def spare_hosts(summary: dict) -> int:
+    """The hosts N+1 needs beyond the plan (the business case's count where it has one)."""
+    n_plus_1 = (summary.get("business_case") or {}).get("n_plus_1") or {}
+    return int(n_plus_1.get("spare_hosts", (summary.get("failover") or {}).get("spare_hosts_n_plus_1", 0)) or 0)
+
+
+def _item(key: str, head: str, label: str, value: str, text: str, tone: str = "") -> dict:
+    return {"key": key, "head": head, "label": label, "value": value, "text": text, "tone": tone}
+
+
+def _hosts_item(s: dict) -> dict:
+    binding = BINDING_LABELS.get(s.get("binding_resource"))
+    text = f"{plural(s['servers'], 'server')} onto {hosts_text(s)}"
+    per_host = s.get("binding_resource_hosts") or {}
+    if binding and all(per_host.get(k) for k in ("cpu", "memory")):
+        text += f"; what binds them: CPU on {plural(per_host['cpu'], 'host')}, memory on {plural(per_host['memory'], 'host')}"
+    elif binding:
+        text += f"; what binds them: {binding}"
+    unplaced = len(s.get("unplaceable", ()))
+    if unplaced == 1:
+        text += "; 1 server fits no host and stays on its own machine"
+    elif unplaced:
+        text += f"; {unplaced:,} servers fit no host and stay on their own machines"
+    label = "servers → hosts" + (f", {binding} binds" if binding else "")
+    return _item("hosts", "Hosts", label, f"{s['hosts_before']:,} → {s['hosts_after']:,}", text)
+
+
+def _risk_item(s: dict) -> dict:
+    a = s["assumptions"]
+    risk_pct = a.get("risk_pct")
+    text = (f"{fmt_pct(s['over_target_pct'])} of host-intervals over the CPU target ({fmt_fraction(a['cpu_target'])} of capacity) "
+            f"when the traces are replayed on the plan, {fmt_pct(s['over_capacity_pct'])} over capacity")
+    worst = s["over_target_pct"]
+    predicted = (s.get("validation") or {}).get("predicted_next_window")
+    if predicted:
+        low, high = predicted["over_target_pct_low"], predicted["over_target_pct_high"]
+        text += f"; the next window, predicted: {fmt_pct(low)} to {fmt_pct(high)}"
+        worst = max(worst, high)
+    if "over_target_pct_out_of_sample" in s:
+        text += f"; on the held-out days: {fmt_pct(s['over_target_pct_out_of_sample'])}"
+        worst = max(worst, s["over_target_pct_out_of_sample"])
+    if finite(risk_pct):
+        text += f" (risk target {fmt_pct(risk_pct)})"
+    tone = "bad" if s["over_capacity_pct"] > 0 else "warn" if finite(risk_pct) and worst > risk_pct else "ok"
+    return _item("risk", "Risk", "replayed over the CPU target", fmt_pct(s["over_target_pct"]), text, tone)
+
+
+def _n_plus_1_item(s: dict) -> dict:
+    holds = n_plus_1_status(s)
+    failover = s.get("failover") or {}
+    planned = bool((s.get("constraints") or {}).get("n_plus_1") or s["assumptions"].get("n_plus_1"))
+    label = "N+1: any one host down"
+    if holds is None:
+        text = ("not known — this plan folder predates the check of failures against the CPU target; plan again"
+                if failover.get("hosts") else "not checked — the plan has no host to fail")
+        return _item("n_plus_1", "N+1", label, "not known", text, "warn")
+    if holds:
+        text = "holds — any one host can fail and the others take its VMs within their CPU target and memory"
+        return _item("n_plus_1", "N+1", label, "holds", text + (" (planned with --n-plus-1)" if planned else ""), "ok")
+    failing = list(failover.get("failures_overloading") or [])
+    n_hosts = s["hosts_after"]
+    if n_hosts == 1:
+        text = "fails — the one host leaves no other host to move its VMs to"
+    elif failing and len(failing) == n_hosts:
+        text = "fails — " + ("losing either host" if n_hosts == 2 else f"losing any one of the {n_hosts:,} hosts") + \
+            " takes a survivor over its CPU target or out of memory"
+    else:
+        which = f"losing {names_text(failing)} ({len(failing):,} of {n_hosts:,} hosts)" if failing else "a single-host failure"
+        text = f"fails — {which} takes a survivor over its CPU target or out of memory"
+    spare = spare_hosts(s)
+    value = "fails"
+    if spare:
+        bc = s.get("business_case") or {}
+        cost = bc.get("n_plus_1") or {}
+        cur = bc.get("currency", "")
+        text += f"; N+1 needs {plural(spare, 'more host')}"
+        value = f"fails: +{plural(spare, 'host')}"
+        if finite(cost.get("capital_cost")):
+            text += f", {fmt_money(cost['capital_cost'], cur)} to buy"
+            if finite(cost.get("yearly_cost")):
+                text += f" and {fmt_money(cost['yearly_cost'], cur)} a year to run"
+    return _item("n_plus_1", "N+1", label, value, text, "bad")
+
+
+def _growth_item(s: dict) -> dict | None:
+    growth = s.get("growth")
+    if not growth:
+        return None
+    quarters = growth.get("quarters") or []
+    rate = fmt_fraction(growth["rate_per_year"])
+    runway = growth.get("runway") or {}
+    parts = [runway["text"]] if runway.get("text") else []
+    if quarters:
+        last = quarters[-1]
+        low, high = last["hosts_needed_p50"], last["hosts_needed_p90"]
+        needed = f"{plural(low, 'host')} (median and 90th percentile of the draws alike)" if low == high else \
+            f"{low:,} to {high:,} hosts (median to 90th percentile of the draws)"
+        parts.append(f"by quarter {last['quarter']} at {rate} a year the estate needs {needed}, against {plural(growth.get('hosts_now', s['hosts_after']), 'host')} now")
+    value, tone = _runway_value(runway, quarters, growth.get("hosts_now", s["hosts_after"]))
+    return _item("growth", "Growth", f"headroom at {rate} a year growth", value, "; ".join(parts), tone)
+
+
+def _runway_value(runway: dict, quarters: list[dict], hosts_now: int) -> tuple[str, str]:
+    """The growth card: how long the headroom lasts (``quarter`` None: the whole horizon; 0: not a quarter), and its tone."""
+    if "quarter" in runway:
+        quarter, label = runway["quarter"], runway.get("label")
+        if quarter is None:
+            return (f"beyond {label}" if label else f"beyond {plural(len(quarters), 'quarter')}"), "ok"
+        if quarter == 0:
+            return "none", "bad"
+        return (f"until {label}" if label else plural(quarter, "quarter")), "warn"
+    if not quarters:
+        return "n/a", ""
+    over = any(q["hosts_needed_p50"] > hosts_now for q in quarters)
+    return f"{plural(quarters[-1]['hosts_needed_p50'], 'host')} by Q{quarters[-1]['quarter']}", "warn" if over else "ok"
+
+
+def _driver_amount(driver: dict):
+    return driver.get("amount", driver.get("saving"))
+
+
+def _signed(value: float) -> str:
+    return f"{value:+,.0f}"
+
+
+def _money_item(s: dict) -> dict:
+    bc = s["business_case"]
+    cur = bc["currency"]
+    saving = bc["yearly_saving"]
+    text = f"{fmt_money(saving, cur)} saved a year"
+    drivers = [d for d in bc.get("largest_drivers") or [] if finite(_driver_amount(d))][:3]
+    if drivers:
+        # a driver may cost more after than before (licences on new hypervisor hosts): signed, not "saved by"
+        text += "; the largest parts of it: " + ", ".join(
+            f"{COST_LABELS.get(d['category'], d['category'])} {_signed(_driver_amount(d))} {cur}" for d in drivers)
+    text += (f"; the hosts cost {fmt_money(bc['capital_cost'], cur)}, paid back in {payback_text(bc)}; "
+             f"net present value over 5 years {fmt_money(bc['npv_5y'], cur)}")
+    defaulted = bc.get("defaulted") or {}
+    if defaulted.get("servers"):
+        share = defaulted.get("share_of_servers")
+        one = defaulted["servers"] == 1
+        text += (f"; {plural(defaulted['servers'], 'server')}" + (f" ({fmt_fraction(share)} of them)" if finite(share) else "")
+                 + (" has no hardware in the inventory and is" if one else " have no hardware in the inventory and are")
+                 + " costed as a " + str(defaulted.get("default_model") or s.get("estate", {}).get("default_source_model", "default model")))
+        if finite(defaulted.get("saving_from_defaulted")):
+            text += f": {fmt_money(defaulted['saving_from_defaulted'], cur)} of the yearly saving rests on them"
+    tone = "bad" if not (finite(saving) and saving > 0) else ""
+    return _item("money", "Money", "saved a year", fmt_money(saving, cur), text, tone)
+
+
+def _energy_item(s: dict) -> dict:
+    before, after = s["energy_kwh_per_year_before"], s["energy_kwh_per_year_after"]
+    co2 = s["co2_t_per_year_before"] - s["co2_t_per_year_after"]
+    change = fmt_change(before, after)
+    text = f"facility energy {fmt_mwh(before)} → {fmt_mwh(after)} a year" + (f" ({change})" if change else "") + \
+        f"; {fmt_num(co2, 1)} t CO₂ less a year"
+    return _item("energy", "Energy", "energy a year", change or "n/a", text)
+
+
+def first_screen(summary: dict) -> list[dict]:
+    """What a plan's first screen answers, in the report and the terminal alike: the hosts and what
+    binds them, the replayed risk, N+1 and what it costs, the growth runway (when asked), the money
+    and its largest drivers, the energy. Each item is ``{key, head, label, value, text, tone}``:
+    ``value`` the figure a card shows under ``label``, ``text`` the whole sentence after ``head``,
+    ``tone`` ``ok``, ``warn``, ``bad`` or empty."""
+    items = [_hosts_item(summary), _risk_item(summary), _n_plus_1_item(summary), _growth_item(summary),
+             _money_item(summary), _energy_item(summary)]
+    return [item for item in items if item is not None]
+
+
+def caveats(summary: dict) -> list[str]:
+    """Every caveat of the plan (summary.json's ``caveats``) and of its money (``business_case.caveats``), each once."""
+    found: list[str] = []
+    for text in [*summary.get("caveats", []), *(summary.get("business_case") or {}).get("caveats", [])]:
+        if text not in found:
+            found.append(text)
+    return found
+
+
+def estate_differences(scenarios: list[PlanData]) -> list[str]:
+    """How the plans' estates differ (server ids, trace windows), against the first: empty when all are one estate."""
+    first = scenarios[0]
+    ids = set(first.placement["server_id"].astype(str))
+    window = _window(first.summary)
+    found = []
+    for data in scenarios[1:]:
+        other = set(data.placement["server_id"].astype(str))
+        if other != ids:
+            parts = []
+            if ids - other:
+                parts.append(f"lacks {plural(len(ids - other), 'server')} of {first.name} ({names_text(sorted(ids - other), 3)})")
+            if other - ids:
+                parts.append(f"has {plural(len(other - ids), 'server')} {first.name} has not ({names_text(sorted(other - ids), 3)})")
+            found.append(f"{data.name} " + " and ".join(parts))
+        if _window(data.summary) != window:
+            found.append(f"{data.name}'s traces cover {_window_text(data.summary)}, {first.name}'s {_window_text(first.summary)}")
+    return found
+
+
+def _window(summary: dict) -> tuple:
+    trace = summary.get("trace") or {}
+    return trace.get("start"), trace.get("end"), trace.get("interval_s")
+
+
+def _window_text(summary: dict) -> str:
+    trace = summary.get("trace") or {}
+    return f"{fmt_time(trace.get('start'))} to {fmt_time(trace.get('end'))} at {trace.get('interval_s')} s intervals"
+
+
+def check_same_estate(scenarios: list[PlanData], force: bool) -> list[str]:
+    """The estates' differences (:func:`estate_differences`); raises :class:`InputError` when there are
+    any and ``force`` is not given: plans of different estates are not alternatives of one decision."""
+    found = estate_differences(scenarios)
+    if found and not force:
+        raise InputError(f"these plans are not of one estate: {found[0]}" + (f" (and {len(found) - 1} more difference(s))" if len(found) > 1 else "")
+                         + "; compare plans of the same traces, or give --force to compare them anyway")
+    return found
+
+
 def report_facts(plan) -> dict:
     """The report's figures of ``plan`` (a :class:`~consolidate.planner.Plan`) that do not depend on the business case."""
     rep = plan.replay
     load_pct = (100.0 * rep.cpu_util).astype(np.float32)
-    counts = plan.model_counts()
     figures = plan.summary["replay"]
     peaks_pct = 100.0 * rep.stats.peak_ghz / rep.cpu_capacity_ghz
     after = {
@@ -132,19 +499,18 @@ def report_facts(plan) -> dict:
     }
     return {
         "utilisation": utilisation(plan.traces.cpu_pct, load_pct, plan.settings.cpu_target, after),
-        "estate": estate_facts(
-            plan.traces.inventory, plan.settings.host_model, plan.hosts_after,
-            [(m, counts[m.name]) for m in plan.settings.models if counts.get(m.name, 0)],
-        ),
+        "estate": plan_estate(plan),
         "host_load_pct": load_pct,
     }
 
 
 def from_plan(plan, business: BusinessInputs | None = None, name: str | None = None) -> PlanData:
-    """The report's view of ``plan`` (a :class:`~consolidate.planner.Plan`) and its business case."""
+    """The report's view of ``plan`` (a :class:`~consolidate.planner.Plan`): its business case and the
+    sensitivity of it (the re-planned ends stored, so that a plan folder recomputes it alone)."""
     facts = plan.report_facts
-    summary = {**plan.summary, "utilisation": facts["utilisation"], "estate": facts["estate"]}
-    summary["business_case"] = business_case(summary, business)
+    summary = {**plan.summary, "utilisation": facts["utilisation"], "estate": facts["estate"],
+               "sensitivity_replans": plan.sensitivity_replans}
+    summary.update(business_figures(summary, business))
     return PlanData(
         name=name or (plan.summary["assumptions"]["host_mix"] if plan.settings.is_mix else plan.settings.host_model.name),
         summary=summary,

@@ -16,16 +16,22 @@ import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, PercentFormatter
 
-from consolidate.report.plandata import PlanData
+from consolidate.report.plandata import COST_LABELS, PlanData, by_swing, fmt_days, fmt_fraction, sensitivity_range
 
 BEFORE = "#8a8f98"
 AFTER = "#1f6fb2"
 VALIDATED = "#6a3d9a"
 TARGET = "#d95f02"
 CAPACITY = "#b2182b"
-COST_ITEMS = (("energy", "energy", "#1f6fb2"), ("licences", "licences", "#6a3d9a"), ("maintenance", "maintenance", "#33a02c"), ("rack", "rack space", "#e3a21a"))
+LOW = "#4c9bd6"
+HIGH = "#d9822b"
+COST_COLOURS = {"energy": "#1f6fb2", "licences": "#6a3d9a", "maintenance": "#33a02c", "rack": "#e3a21a"}
+COST_ITEMS = tuple((key, COST_LABELS[key], colour) for key, colour in COST_COLOURS.items())
+#: Steps between the histogram's ticks, in bins: ticks stay on bin edges.
+TICK_STEPS_BINS = (1, 2, 5, 10, 25, 50)
+MAX_TICKS = 10
 WIDTH_IN = 7.2  # fits an A4 page between 15 mm margins
 HEATMAP_MAX_COLUMNS = 1200
 PEAK_BARS_MAX_HOSTS = 40
@@ -85,7 +91,9 @@ def utilisation_chart(data: PlanData) -> Figure:
     target = util["cpu_target_pct"]
     ax.axvline(target, color=TARGET, linestyle="--", linewidth=1.2, label=f"CPU target {target:g} %")
     top_bin = max(np.flatnonzero(before + after)[-1] if (before + after).any() else 0, int(target / width))
-    ax.set_xlim(0, min(len(before), top_bin + 3) * width)
+    right = min(len(before), top_bin + 3) * width
+    ax.set_xlim(0, right)
+    ax.xaxis.set_major_locator(MultipleLocator(bin_edge_step(width, right)))
     if before[-1] or after[-1]:
         ax.annotate("> 100 %", (100 + width / 2, 0), xytext=(0, -22), textcoords="offset points", ha="center", fontsize=7)
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
@@ -95,6 +103,15 @@ def utilisation_chart(data: PlanData) -> Figure:
     ax.set_title("Utilisation before and after")
     ax.legend(loc="upper left", bbox_to_anchor=(0.3, 1.0))
     return fig
+
+
+def bin_edge_step(bin_width: float, span: float) -> float:
+    """The step between histogram ticks: the fewest bins (1, 2, 5, 10, 25 or 50 of them) that keep
+    at most :data:`MAX_TICKS` ticks over ``span``, so every tick falls on a bin edge."""
+    for bins in TICK_STEPS_BINS:
+        if span / (bins * bin_width) <= MAX_TICKS:
+            return bins * bin_width
+    return TICK_STEPS_BINS[-1] * bin_width
 
 
 def _column_max(load: np.ndarray, columns: int) -> tuple[np.ndarray, int]:
@@ -147,7 +164,7 @@ def heatmap_chart(data: PlanData) -> Figure | None:
 
 @_styled
 def energy_cost_chart(data: PlanData) -> Figure:
-    """Facility energy (MWh/yr) and yearly running cost by item, before and after."""
+    """Facility energy (MWh a year) and yearly running cost by item, before and after."""
     s, bc = data.summary, data.business
     fig = Figure(figsize=(WIDTH_IN, 2.9), layout="constrained")
     energy_ax, cost_ax = fig.subplots(1, 2, width_ratios=(1, 1.5))
@@ -155,7 +172,7 @@ def energy_cost_chart(data: PlanData) -> Figure:
     mwh = (s["energy_kwh_per_year_before"] / 1000, s["energy_kwh_per_year_after"] / 1000)
     bars = energy_ax.bar(labels, mwh, color=(BEFORE, AFTER), width=0.6)
     energy_ax.bar_label(bars, labels=[f"{v:,.1f}" for v in mwh], padding=2)
-    energy_ax.set_ylabel("MWh per year (facility, PUE included)")
+    energy_ax.set_ylabel("MWh a year (facility, PUE included)")
     energy_ax.set_title("Energy")
     energy_ax.margins(y=0.15)
     bottom = np.zeros(2)
@@ -168,7 +185,7 @@ def energy_cost_chart(data: PlanData) -> Figure:
     for x, total in enumerate(bottom):
         cost_ax.annotate(_money(total), (x, total), xytext=(0, 2), textcoords="offset points", ha="center", va="bottom")
     cost_ax.yaxis.set_major_formatter(FuncFormatter(_money))
-    cost_ax.set_ylabel(f"{bc['currency']} per year")
+    cost_ax.set_ylabel(f"{bc['currency']} a year")
     cost_ax.set_title("Running cost")
     cost_ax.margins(y=0.15)
     cost_ax.legend(loc="upper right", fontsize=7.5)
@@ -240,36 +257,141 @@ def cashflow_chart(data: PlanData) -> Figure | None:
     return fig
 
 
+def _fold_label(summary: dict) -> str:
+    """The frontier's validated series in words: held-out days where the validation's folds are whole
+    days, else the length of its blocks (``held-out`` is said only of days the plan did not see)."""
+    validation = summary.get("validation") or {}
+    folds = validation.get("folds") or []
+    if not folds:
+        return "validated: the latest fold, planned on the steps before it"
+    seconds = (folds[0]["stop_step"] - folds[0]["first_step"]) * summary["trace"]["interval_s"]
+    if seconds % 86400 == 0:
+        return f"validated: the latest {fmt_days(seconds / 86400)} held out"
+    return f"validated: the latest {seconds / 3600:.3g} h, planned on the hours before"
+
+
 @_styled
 def frontier_chart(data: PlanData) -> Figure | None:
-    """Hosts against risk (host-intervals over the CPU target); None when no frontier was computed."""
-    frontier = data.summary.get("frontier")
+    """Hosts against risk (host-intervals over the CPU target) with the risk target; None when no frontier was computed."""
+    s = data.summary
+    frontier = s.get("frontier")
     if not frontier:
         return None
     hosts = np.array([row["hosts"] for row in frontier], dtype=np.float64)
     order = np.argsort(hosts)
     fig = Figure(figsize=(WIDTH_IN, 2.7), layout="constrained")
     ax = fig.add_subplot()
+    top = 0.0
     for key, colour, label, marker in (
-        ("over_target_pct_in_sample", AFTER, "in sample", "o"),
-        ("over_target_pct_validated", VALIDATED, "validated (latest held-out days)", "s"),
+        ("over_target_pct_in_sample", AFTER, "in sample: planned and replayed on the same days", "o"),
+        ("over_target_pct_validated", VALIDATED, _fold_label(s), "s"),
     ):
         values = np.array([_float(row.get(key)) for row in frontier])
         if np.isfinite(values).any():
             ax.plot(hosts[order], values[order], marker=marker, markersize=4, color=colour, label=label)
+            top = max(top, float(np.nanmax(values)))
     low = np.array([_float(row.get("over_target_pct_predicted_low")) for row in frontier])
     high = np.array([_float(row.get("over_target_pct_predicted_high")) for row in frontier])
     if np.isfinite(high).any():
         ax.fill_between(hosts[order], low[order], high[order], color=VALIDATED, alpha=0.15, linewidth=0,
-                        label="next window, predicted (range of the folds)")
-    chosen = data.summary["hosts_after"]
+                        label="the next window, predicted (range over the folds)")
+        top = max(top, float(np.nanmax(high)))
+    chosen = s["hosts_after"]
+    if "over_target_pct_out_of_sample" in s:
+        held = float(s["over_target_pct_out_of_sample"])
+        ax.plot([chosen], [held], marker="D", markersize=6, color=TARGET, linestyle="none", label="held-out days (--holdout)")
+        top = max(top, held)
+    risk = s["assumptions"].get("risk_pct")
+    if risk is not None:
+        ax.axhline(risk, color=CAPACITY, linestyle=":", linewidth=1.2, label=f"risk target {risk:g} %")
+        top = max(top, float(risk))
     ax.axvline(chosen, color=TARGET, linestyle="--", linewidth=1.0, label=f"this plan: {chosen} hosts")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
+    # All shares zero (and no risk target) must still draw a readable axis from 0, never below it.
+    ax.set_ylim(0, top * 1.25 if top > 0 else 1.0)
+    left, right = min(hosts.min(), chosen), max(hosts.max(), chosen)
+    ax.set_xlim(left - 0.5, right + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
     ax.set_xlabel("hosts")
     ax.set_ylabel("host-intervals over the CPU target")
     ax.set_title("Hosts against risk")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7.5)
+    return fig
+
+
+@_styled
+def sensitivity_chart(data: PlanData) -> Figure | None:
+    """Tornado chart of summary.json's sensitivity: the yearly saving and the 5-year NPV with each
+    input at the low and at the high end of its range; None when the summary has none."""
+    rows = data.summary.get("sensitivity")
+    if not rows:
+        return None
+    bc = data.business
+    cur = bc["currency"]
+    rows = by_swing(rows)[::-1]  # drawn bottom up: the largest swing on top
+    names = [f"{r['input']}\n{sensitivity_range({k: v for k, v in r.items() if k not in ('base', 'hosts_low', 'hosts_high')}, cur)}"
+             for r in rows]
+    fig = Figure(figsize=(WIDTH_IN, 1.2 + 0.42 * len(rows)), layout="constrained")
+    saving_ax, npv_ax = fig.subplots(1, 2, sharey=True)
+    y = np.arange(len(rows))
+    for ax, base, key, title in ((saving_ax, bc["yearly_saving"], "saving", f"Yearly saving, {cur}"),
+                                 (npv_ax, bc["npv_5y"], "npv", f"NPV over 5 years, {cur}")):
+        base = _float(base)
+        low = np.array([_float(r[f"{key}_low"]) for r in rows])
+        high = np.array([_float(r[f"{key}_high"]) for r in rows])
+        centre = base if np.isfinite(base) else 0.0
+        moves = np.nan_to_num(np.stack([low - centre, high - centre]))
+        # Both ends may move the figure the same way: the longer bar first, the shorter drawn over it.
+        longer = np.argmax(np.abs(moves), axis=0)
+        for end, colour, name in ((0, LOW, "input at the low end"), (1, HIGH, "input at the high end")):
+            ax.barh(y, np.where(longer == end, moves[end], 0.0), left=centre, color=colour, height=0.6, label=name)
+        for end, colour in ((0, LOW), (1, HIGH)):
+            ax.barh(y, np.where(longer != end, moves[end], 0.0), left=centre, color=colour, height=0.6, edgecolor="white", linewidth=0.6)
+        if np.isfinite(base):
+            ax.axvline(base, color="#333333", linewidth=0.9)
+        ax.xaxis.set_major_formatter(FuncFormatter(_money))
+        ax.set_title(title)
+        ax.grid(axis="y", visible=False)
+    saving_ax.set_yticks(y, names)
+    saving_ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.08), ncols=2, fontsize=7.5)
+    return fig
+
+
+@_styled
+def growth_chart(data: PlanData) -> Figure | None:
+    """The growth what-if: hosts needed per quarter (median, band to the 90th percentile) against the
+    plan's hosts, and the chance the unchanged plan runs over the risk target; None without ``--growth``."""
+    growth = data.summary.get("growth") or {}
+    quarters = growth.get("quarters") or []
+    if not quarters:
+        return None
+    q = np.array([row["quarter"] for row in quarters], dtype=np.float64)
+    p50 = np.array([row["hosts_needed_p50"] for row in quarters], dtype=np.float64)
+    p90 = np.array([row["hosts_needed_p90"] for row in quarters], dtype=np.float64)
+    chance = np.array([100 * row["p_overload"] for row in quarters], dtype=np.float64)
+    now = growth.get("hosts_now", data.summary["hosts_after"])
+    fig = Figure(figsize=(WIDTH_IN, 3.4), layout="constrained")
+    hosts_ax, chance_ax = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
+    edges = np.concatenate((q - 0.5, [q[-1] + 0.5]))  # each quarter a step as wide as the quarter
+    hosts_ax.stairs(p90, edges, baseline=p50, fill=True, color=AFTER, alpha=0.2, label="hosts needed: median to 90th percentile")
+    hosts_ax.stairs(p50, edges, baseline=None, color=AFTER, linewidth=1.6, label="hosts needed: median")
+    hosts_ax.axhline(now, color=TARGET, linestyle="--", linewidth=1.1, label=f"this plan: {now} hosts")
+    runway = growth.get("runway") or {}
+    if isinstance(runway.get("quarter"), int):  # the end of the last quarter the plan holds
+        end = runway.get("label") or f"Q{runway['quarter']}"
+        hosts_ax.axvline(runway["quarter"] + 0.5, color=CAPACITY, linestyle=":", linewidth=1.0, label=f"headroom until {end}")
+    hosts_ax.set_ylim(0, max(p90.max(), now) * 1.2)
+    hosts_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    hosts_ax.set_ylabel("hosts")
+    hosts_ax.set_title(f"Growth at {fmt_fraction(growth['rate_per_year'])} a year: hosts needed each quarter")
+    hosts_ax.legend(loc="upper left", fontsize=7.5)
+    chance_ax.bar(q, chance, width=0.6, color=CAPACITY, alpha=0.7)
+    chance_ax.set_ylim(0, 100)
+    chance_ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    chance_ax.set_ylabel("chance over\nrisk target")
+    chance_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    chance_ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"Q{int(v)}" if v == int(v) and v >= 1 else ""))
+    chance_ax.set_xlabel("quarters from now")
     return fig
 
 
@@ -296,7 +418,7 @@ def comparison_chart(scenarios: list[PlanData]) -> Figure:
     before = [np.nan_to_num(d.business["yearly_cost_before"]["total"]) for d in scenarios]
     cost_ax.hlines(before, x - 0.4, x + 0.4, color="#555555", linestyle="--", linewidth=1.0, label="before")
     cost_ax.legend(loc="upper right", fontsize=7)
-    cost_ax.set_title(f"Running cost, {scenarios[0].business['currency']}/yr")
+    cost_ax.set_title(f"Running cost, {scenarios[0].business['currency']} a year")
     cost_ax.yaxis.set_major_formatter(FuncFormatter(_money))
     npv = [np.nan_to_num(_float(d.business["npv_5y"])) for d in scenarios]
     bars = npv_ax.bar(x, npv, color=colours)

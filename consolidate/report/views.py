@@ -10,7 +10,8 @@ from __future__ import annotations
 from functools import cached_property
 
 #: Plan methods that return a chart, by the name of their function in consolidate.report.plots.
-CHARTS = ("utilisation_chart", "heatmap_chart", "peaks_chart", "energy_cost_chart", "cashflow_chart", "frontier_chart")
+CHARTS = ("utilisation_chart", "heatmap_chart", "peaks_chart", "energy_cost_chart", "cashflow_chart", "frontier_chart",
+          "sensitivity_chart", "growth_chart")
 
 
 class PlanViews:
@@ -22,6 +23,14 @@ class PlanViews:
         from consolidate.report.plandata import report_facts
 
         return report_facts(self)
+
+    @cached_property
+    def sensitivity_replans(self) -> dict:
+        """summary.json's ``sensitivity_replans``: the plan made again at either end of the CPU target's
+        (and the growth rate's) range, computed once (see :func:`consolidate.report.sensitivity.replans`)."""
+        from consolidate.report.sensitivity import replans
+
+        return replans(self)
 
     def report_data(self, business=None, name: str | None = None):
         """The plan as report.html sees it: a :class:`consolidate.report.plandata.PlanData` with the
@@ -74,6 +83,16 @@ class PlanViews:
     def frontier_chart(self):
         """Hosts against risk (Figure), None when the summary has no frontier."""
         return self.chart("frontier_chart")
+
+    def sensitivity_chart(self, **inputs):
+        """Tornado chart of the yearly saving and the 5-year NPV against each input moved over its range,
+        for business-case ``inputs`` (matplotlib Figure)."""
+        return self.chart("sensitivity_chart", **inputs)
+
+    def growth_chart(self):
+        """Hosts needed per quarter under ``growth`` and the chance the plan runs over the risk target
+        (Figure), None for a plan made without ``growth``."""
+        return self.chart("growth_chart")
 
     def _repr_html_(self) -> str:
         from consolidate.report.html import plan_summary_html

@@ -129,7 +129,7 @@ def test_scenarios_side_by_side(plan_dir, second_plan_dir, tmp_path):
     assert html.count('class="scenario"') == 2
     assert "sample-plan" in html and "r6515-target-0.6" in html
     # the plans were made with different licences: the report says so
-    assert "inputs differ" in html and "licence: sample-plan windows, r6515-target-0.6 none" in html
+    assert "inputs differ" in html and "licence after: sample-plan windows, r6515-target-0.6 none" in html
     assert len(embedded_svgs(html)) >= 11
     assert not EXTERNAL.search(html)
 
