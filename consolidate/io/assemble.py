@@ -188,7 +188,8 @@ def assemble(
 
     duration_days = n_steps * interval_s / 86400.0
     if duration_days < WEEK_DAYS:
-        warnings.append(f"the traces cover {duration_days:.1f} days, less than {WEEK_DAYS:g}: weekly patterns cannot be seen")
+        span = duration_text(duration_days * 86400.0)
+        warnings.append(f"the traces cover {span}, less than {WEEK_DAYS:g} days: weekly patterns cannot be seen")
     span_steps = n_steps - cpu_grid.late[keep] - cpu_grid.early[keep]
     short = np.flatnonzero(span_steps < SHORT_SPAN_SHARE * n_steps)
     if short.size:

@@ -150,14 +150,15 @@ def _date_text(seconds: float) -> str:
 
 
 def duration_text(seconds: float) -> str:
-    """A span for a message: ``45 s``, ``1.5 h``, ``12,418 days``."""
+    """A span for a message: ``45 s``, ``1.5 h``, ``1 day``, ``12,418.0 days``."""
     if seconds < 120:
         return f"{seconds:g} s"
     if seconds < 7200:
         return f"{seconds / 60:,.1f} min"
-    if seconds < 2 * 86400:
+    if seconds < 86400:
         return f"{seconds / 3600:,.1f} h"
-    return f"{seconds / 86400:,.1f} days"
+    days = round(seconds / 86400, 1)
+    return "1 day" if days == 1 else f"{days:,.1f} days"
 
 
 def _text_ns(column: pa.ChunkedArray, timezone: str | None, where: str, locate: Callable[[int], str], counts: dict[str, int]) -> np.ndarray:

@@ -263,7 +263,8 @@ def write_report(scenarios: list[PlanData], path: str | os.PathLike) -> Path:
     """report.html comparing ``scenarios`` (one or more plans) at ``path``, written atomically.
 
     Into a plan folder whose manifest lists the file (``consolidate report PLAN_DIR``), the manifest
-    is brought up to date with it. Raises :class:`InputError` when ``path`` is a folder, or when a
+    is brought up to date with it, and the plan's summary.json is rewritten in the same write, so
+    that its business case is the one the report shows (``report DIR --licence ...``). Raises :class:`InputError` when ``path`` is a folder, or when a
     plan's summary lacks what the report draws (nothing is written then).
     """
     from consolidate.report.html import render_report
@@ -290,5 +291,8 @@ def write_report(scenarios: list[PlanData], path: str | os.PathLike) -> Path:
             ) from None
         p.write_text(html, encoding="utf-8")
 
-    write_files(target.parent, {target.name: draw}, kind="plan" if listed else None, update=listed)
+    files = {target.name: draw}
+    if listed and len(scenarios) == 1:
+        files["summary.json"] = lambda p: p.write_text(summary_json(scenarios[0].summary) + "\n", encoding="utf-8")
+    write_files(target.parent, files, kind="plan" if listed else None, update=listed)
     return target

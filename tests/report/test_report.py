@@ -218,7 +218,10 @@ def test_plan_object_in_python(samples_dir):
     assert p.frontier_chart() is None
     summary = p.report_summary()
     assert summary["utilisation"]["after_peak_pct"] == pytest.approx(p.hosts_frame()["cpu_replay_peak_pct"].max(), abs=0.01)
-    plain, windows = p.business_case(), p.business_case(licence="windows")
+    plain, windows = p.business_case(), p.business_case(licence="windows", licence_before="windows")
     assert plain["yearly_cost_before"]["licences"] == 0
     assert windows["yearly_cost_before"]["licences"] > windows["yearly_cost_after"]["licences"] > 0
+    # the hosts' licence alone: bare-metal sources ran none, so the licence only adds to after
+    hosts_only = p.business_case(licence="windows")
+    assert hosts_only["yearly_cost_before"]["licences"] == 0 < hosts_only["yearly_cost_after"]["licences"]
     assert windows["capital_cost"] == plain["capital_cost"] == p.hosts_after * p.settings.host_model.price_usd

@@ -43,3 +43,20 @@ def test_forced_comparison_says_so(plans, tmp_path):
     html = out.read_text()
     assert "plans of <strong>different estates</strong>, compared anyway" in html
     assert "These plans are not of one estate" in html
+
+
+def test_report_with_other_inputs_rewrites_the_summary_too(plans, tmp_path):
+    import json
+    import shutil
+
+    from consolidate.report.plandata import read_plan_dir
+
+    folder = tmp_path / "plan"
+    shutil.copytree(plans / "weeks", folder)
+    before = json.loads((folder / "summary.json").read_text())["business_case"]
+    assert run("report", folder, "--licence", "vsphere", "--quiet") == 0
+    after = json.loads((folder / "summary.json").read_text())["business_case"]
+    assert after["inputs"]["licence"] == "vsphere" and after["yearly_cost_after"]["licences"] > 0
+    assert before["yearly_cost_after"]["licences"] == 0
+    data = read_plan_dir(folder)  # the manifest lists the rewritten summary.json
+    assert data.summary["business_case"]["yearly_cost_after"]["licences"] == after["yearly_cost_after"]["licences"]
