@@ -16,6 +16,8 @@ from consolidate import options as opt
 from consolidate.errors import InputError
 
 EXIT_USER_ERROR = 2
+#: A site of an estate failed by a fault of the tool (not of its input): the other sites were planned.
+EXIT_FAILED = 1
 
 #: A custom host on the command line (a Python caller passes a HostModel as ``host``).
 HOST_SPEC = opt.Option("host_spec", None, 'custom host, e.g. "cores=64,threads=128,ghz=2.6,ram_gb=768,idle_w=200,max_w=600"',
@@ -102,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(p)
     _add_rows(p, opt.PLAN)
     add_option(p, OUT_PLAN)
+    g = p.add_argument_group(
+        "estates of several sites",
+        "With --by each site is planned on its own and written to OUT/sites/SITE/; OUT holds the estate's totals.",
+    )
+    _add_rows(g, opt.ESTATE)
     g = p.add_argument_group(
         "placement rules",
         "With any of these the plan is the constrained time-series plan (the validated sizing's count search is skipped).",
@@ -196,8 +203,14 @@ def _business(args):
     return BusinessInputs.from_dict(None, **given)
 
 
-def _cmd_plan(args) -> None:
+def _cmd_plan(args) -> int:
     from pathlib import Path
+
+    estate = _checked(opt.ESTATE, args)
+    if estate["cluster"] and not estate["by"]:
+        raise InputError("--cluster plans the sites of an estate: give --by COLUMN too (e.g. --by site)")
+    if estate["by"]:
+        return _plan_estate(args, estate)
 
     from consolidate.planner import plan
     from consolidate.report.outputs import summary_json, write_plan_data
@@ -222,6 +235,49 @@ def _cmd_plan(args) -> None:
         print(summary_json(data.summary))
     elif not args.quiet:
         print_summary(data.summary, written)
+    return 0
+
+
+def _plan_estate(args, estate: dict) -> int:
+    """``plan --by``: each site planned on its own; the exit status is 0 when every site was planned."""
+    from pathlib import Path
+
+    from consolidate.report.estate import print_estate
+    from consolidate.report.outputs import summary_json
+    from consolidate.sites import plan_estate
+
+    settings = _settings(args, opt.settings_options())
+    business = _business(args)
+    read = _checked(opt.READ, args)
+    inventory, columns = read.pop("inventory"), read.pop("columns")
+    if columns:
+        from consolidate.io import parse_columns
+
+        read["columns"] = parse_columns(columns)
+    out = Path(args.out or OUT_PLAN.default)
+
+    def progress(site: str, result) -> None:
+        if result is None:
+            line = f"site {site}: running"
+        elif result.ok:
+            line = f"site {site}: done, {result.summary['hosts_after']} hosts ({result.wall_s:.1f} s)"
+        else:
+            line = f"site {site}: failed: {result.error}"
+        if not args.quiet or (result is not None and not result.ok):
+            print(f"consolidate: {line}", file=sys.stderr)
+
+    planned = plan_estate(args.traces, estate["by"], settings=settings, business=business, out_dir=out,
+                          inventory=inventory, read=read, cluster=estate["cluster"], on_event=progress)
+    if args.json:
+        print(summary_json(planned.summary))
+    elif not args.quiet:
+        print_estate(planned.summary, out)
+    if not planned.failed:
+        return 0
+    names = ", ".join(r.site for r in planned.failed)
+    print(f"consolidate: error: {len(planned.failed)} of {len(planned.results)} sites failed ({names}); the others' "
+          f"plans are in {out}", file=sys.stderr)
+    return EXIT_USER_ERROR if all(r.user_error for r in planned.failed) else EXIT_FAILED
 
 
 def _show_progress(args) -> bool:
@@ -332,7 +388,7 @@ def _cmd_catalog(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        args.run(args)
+        code = args.run(args)
     except InputError as exc:
         print(f"consolidate: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -345,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2, already printed)
         return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

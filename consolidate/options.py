@@ -424,6 +424,30 @@ READ = (
            "(templates never)", bool, flag="--include-powered-off"),
 )
 
+_CLUSTER = re.compile(r"^(local:[1-9]\d{0,3}|(tcp|tls)://[^\s/]+:\d{1,5})$")
+
+
+def cluster_address(text: str) -> str:
+    """``local:N`` (a Dask LocalCluster of N worker processes) or a scheduler's ``tcp://HOST:PORT``."""
+    if not _CLUSTER.match(text.strip()):
+        raise OptionError("is not a cluster; give local:N (N worker processes) or a scheduler's tcp://HOST:PORT")
+    return text.strip()
+
+
+def column_name(text: str) -> str:
+    if not text.strip():
+        raise OptionError("is empty; give the inventory column that names each server's site, e.g. site")
+    return text.strip()
+
+
+#: `consolidate plan --by`: an estate of sites, each planned on its own (consolidate.sites).
+ESTATE = (
+    Option("by", None, "plan each site on its own: the inventory column naming each server's site (site, datacenter, "
+           "cluster...), or the key of the traces folder's KEY=NAME sub-folders", check=column_name, metavar="COLUMN"),
+    Option("cluster", None, "with --by: plan the sites on a Dask cluster, one task per site: local:N (N worker "
+           "processes) or tcp://HOST:PORT (a running scheduler)", check=cluster_address, metavar="ADDRESS"),
+)
+
 #: `consolidate sample`: a synthetic estate.
 SAMPLE = (
     Option("servers", 100, "number of servers", int, "servers", check=between(1.0)),

@@ -72,7 +72,7 @@ class _SettingsBase:
             if o.name == "host":
                 value = [m.name for m in value]
             elif o.name == "constraints":
-                value = None if value is None else str(value) if isinstance(value, (str, Path)) else "given"
+                value = None if value is None else str(value) if isinstance(value, (str, Path)) else (value.source or "given")
             elif o.name == "train_until" and value is not None:
                 value = value.isoformat()
             out[o.name] = value

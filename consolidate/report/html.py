@@ -120,7 +120,8 @@ def prose(text) -> markupsafe.Markup:
     return markupsafe.Markup(_BACKTICKS.sub(r"<code>\1</code>", escaped))
 
 
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The report templates' environment: autoescaped, strict, with the report's number filters."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("consolidate.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -635,7 +636,7 @@ NPV over 5 years {{ bc.npv_5y|money(bc.currency) }}.
 
 def plan_summary_html(data: PlanData) -> str:
     """A short HTML summary of a plan (what Jupyter shows for a :class:`~consolidate.planner.Plan`)."""
-    template = _environment().from_string(_SUMMARY_HTML)
+    template = environment().from_string(_SUMMARY_HTML)
     return template.render(s=data.summary, bc=data.business, rows=before_after_rows(data), hosts_text=hosts_text(data.summary),
                            first=first_screen(data.summary))
 
@@ -677,7 +678,7 @@ def render_report(scenarios: list[PlanData]) -> str:
             "chart": plots.svg_data_uri(plots.comparison_chart(scenarios)),
             "base": scenarios[0].name,
         }
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(
         title="Server consolidation: the business case" if len(scenarios) == 1 else "Server consolidation: scenarios compared",
         scenarios=[_scenario(d, i) for i, d in enumerate(scenarios)],

@@ -22,6 +22,7 @@ from consolidate.report.plandata import (
     PlanData,
     file_digest,
     from_plan,
+    manifest_name,
     read_manifest,
     replay_frame,
     staging_folders,
@@ -51,12 +52,6 @@ def summary_json(summary: dict) -> str:
 class WriteError(InputError, OSError):
     """A write the file system refused (a full disk, no permission, a read-only folder): an
     :class:`InputError` for the CLI's one line, and an :class:`OSError` for callers that catch those."""
-
-
-def manifest_name(kind: str) -> str:
-    """The manifest's file name for writes of ``kind``: manifest.json for a plan, ``manifest-KIND.json`` else,
-    so that a sample, a plan and its exports can share a folder."""
-    return MANIFEST_FILE if kind == "plan" else f"manifest-{kind}.json"
 
 
 def _pid_alive(pid: int) -> bool:

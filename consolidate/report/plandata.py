@@ -601,6 +601,26 @@ def check_manifest(folder: Path, required: tuple[str, ...] = PLAN_FILES) -> dict
     return manifest
 
 
+def manifest_name(kind: str) -> str:
+    """The manifest's file name for writes of ``kind``: manifest.json for a plan, ``manifest-KIND.json`` else,
+    so that a sample, a plan and its exports can share a folder (an estate's is ``manifest-estate.json``)."""
+    return MANIFEST_FILE if kind == "plan" else f"manifest-{kind}.json"
+
+
+def _refuse_estate(folder: Path, missing: list[str]) -> None:
+    """An estate's folder holds its sites' plans, not one plan: say where they are."""
+    estate = folder / manifest_name("estate")
+    if not missing or not estate.is_file():
+        return
+    try:
+        sites = list((read_manifest(estate) or {}).get("about", {}).get("sites") or [])
+    except InputError:
+        sites = []
+    example = folder / "sites" / (sites[0] if sites else "SITE")
+    raise InputError(f"{folder} is an estate of {len(sites)} sites (written by `consolidate plan --by`), not one plan; "
+                     f"give one site's folder, e.g. {example}")
+
+
 def read_plan_dir(path: str | Path, business: dict | None = None) -> PlanData:
     """A plan folder written by ``consolidate plan``.
 
@@ -616,6 +636,7 @@ def read_plan_dir(path: str | Path, business: dict | None = None) -> PlanData:
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder; {hint}")
     missing = [name for name in PLAN_FILES if not (folder / name).is_file()]
+    _refuse_estate(folder, missing)
     if missing and not (folder / MANIFEST_FILE).exists() and not staging_folders(folder):
         raise InputError(f"{folder} is not a plan folder (no {', '.join(missing)}); {hint}")
     check_manifest(folder)
