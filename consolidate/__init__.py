@@ -16,11 +16,13 @@ from consolidate.errors import InputError
 #: Public name -> the module that defines it.
 _PUBLIC = {
     "HostModel": "consolidate.models.hardware",
+    "EstatePlan": "consolidate.sites",
     "Plan": "consolidate.planner",
     "Settings": "consolidate.settings",
     "TraceSet": "consolidate.models.trace",
     "make_settings": "consolidate.settings",
     "plan": "consolidate.planner",
+    "plan_estate": "consolidate.sites",
     "read_inventory": "consolidate.io",
     "read_traces": "consolidate.io",
     "simulate_placement": "consolidate.simulate",

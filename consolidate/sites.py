@@ -22,10 +22,8 @@ import pandas as pd
 
 from consolidate.errors import InputError
 from consolidate.report.business import BusinessInputs
+from consolidate.report.estate import SITES_FOLDER, estate_summary, write_estate
 from consolidate.settings import Settings
-
-#: The folder of each site's plan inside the estate's ``--out``.
-SITES_FOLDER = "sites"
 
 #: A hive partition folder: ``site=ams``.
 _HIVE = re.compile(r"^(?P<key>[^=/]+)=(?P<value>[^/]*)$")
@@ -385,8 +383,6 @@ def plan_estate(
     ``read`` holds the :func:`consolidate.read_traces` options (``format``, ``start``, ...);
     ``cluster`` is None (in this process), ``local:N`` or a scheduler address.
     """
-    from consolidate.report.estate import estate_summary, write_estate
-
     read = dict(read or {})
     business = business or BusinessInputs()
     split = find_sites(traces, by, inventory=inventory, powered_off=bool(read.get("powered_off")))

@@ -225,3 +225,16 @@ def test_report_on_an_estate_folder_names_the_sites_folders(estate, tmp_path):
     with pytest.raises(InputError, match="an estate of 3 sites.*sites/ams"):
         read_plan_dir(tmp_path)
     assert read_plan_dir(tmp_path / "sites" / "ams").summary["servers"] == 8
+
+
+@pytest.mark.slow
+def test_a_site_of_an_earlier_run_that_is_not_planned_now_is_removed(estate, tmp_path):
+    traces, inventory = estate
+    table = pd.read_csv(inventory)
+    table.assign(Site=np.where(table["Site"] == "lon", "osl", table["Site"])).to_csv(tmp_path / "inv.csv", index=False)
+    settings = make_settings(**OPTIONS)
+    plan_estate(traces, "site", settings=settings, out_dir=tmp_path / "out", inventory=tmp_path / "inv.csv")
+    assert (tmp_path / "out" / "sites" / "osl" / "summary.json").is_file()
+    (tmp_path / "out" / "sites" / "mine").mkdir()  # not a plan: never removed
+    plan_estate(traces, "site", settings=settings, out_dir=tmp_path / "out", inventory=inventory)
+    assert sorted(p.name for p in (tmp_path / "out" / "sites").iterdir()) == sorted([*SITES, "mine"])

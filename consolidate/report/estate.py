@@ -8,12 +8,18 @@ is recomputed from traces, so the estate says exactly what its sites say.
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import pandas as pd
 
+from consolidate.errors import InputError
 from consolidate.report.business import npv, payback_months
 from consolidate.report.outputs import summary_json, write_files
+from consolidate.report.plandata import MANIFEST_FILE, manifest_name, read_manifest
+
+#: The folder of each site's plan inside the estate's folder.
+SITES_FOLDER = "sites"
 
 #: Figures of a site's summary that the estate sums.
 SUMMED = (
@@ -131,7 +137,8 @@ def write_estate(out_dir: str | Path, summary: dict, results) -> Path:
     """The estate's placement.csv, summary.json and report.html into ``out_dir``, all or nothing
     (the sites' folders are each written, all or nothing, by their own task)."""
     placement = combined_placement(results)
-    return write_files(
+    previous = _previous_sites(Path(out_dir))
+    written = write_files(
         out_dir,
         {
             "placement.csv": lambda p: placement.to_csv(p, index=False),
@@ -142,6 +149,23 @@ def write_estate(out_dir: str | Path, summary: dict, results) -> Path:
         about={"by": summary["estate"]["by"], "sites": list(summary["sites"]), "servers": summary["servers"],
                "hosts_after": summary["hosts_after"]},
     )
+    # A site of an earlier run into this folder that this run did not plan (gone, or failed now)
+    # would sit beside the new plans as if it were one of them.
+    planned = {r.site for r in results if r.ok}
+    for site in previous - planned:
+        folder = written / SITES_FOLDER / site
+        if (folder / MANIFEST_FILE).is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+    return written
+
+
+def _previous_sites(out: Path) -> set[str]:
+    """The sites an earlier estate written into ``out`` listed (none when there is none)."""
+    try:
+        about = (read_manifest(out / manifest_name("estate")) or {}).get("about") or {}
+    except InputError:
+        return set()
+    return {str(s) for s in about.get("sites") or [] if isinstance(s, str) and "/" not in s and s not in ("", ".", "..")}
 
 
 def site_rows(summary: dict) -> list[dict]:
@@ -159,7 +183,7 @@ def site_rows(summary: dict) -> list[dict]:
             "after": f"{s['hosts_after']:,}", "bound": f"{s['lower_bound']:,}", "over_target": fmt_pct(s["over_target_pct"]),
             "n_plus_1": "holds" if s["failover"]["n_plus_1_holds"] else f"needs {s['failover'].get('spare_hosts_n_plus_1') or '?'} more",
             "saving": fmt_money(bc["yearly_saving"], bc["currency"]) if bc else "n/a",
-            "folder": f"sites/{name}/report.html",
+            "folder": f"{SITES_FOLDER}/{name}/report.html",
         })
     return rows
 
