@@ -13,7 +13,7 @@ import os
 import sys
 
 from consolidate import options as opt
-from consolidate.errors import InputError
+from consolidate.errors import EXIT_INTERRUPTED, InputError
 
 EXIT_USER_ERROR = 2
 #: A site of an estate failed by a fault of the tool (not of its input): the other sites were planned.
@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("consolidate: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader (e.g. `| head`) left: stop quietly; point stdout at devnull so the final flush cannot fail.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
