@@ -151,9 +151,69 @@ def _solver(p: "Plan") -> dict:
         "status": res.status,
         "stopped_by": res.stopped_by,
         "gap_hosts": res.gap_hosts,
+        **proof(p),
         "seed": settings.seed,
         "time_limit_s": settings.time_limit_s,
     }
+
+
+#: A VM above this share of a host (CPU at its peak step, or memory) is large: volume bounds,
+#: which ignore how VMs fit together, are weak where many are (two at 0.6 need two hosts, not 1.2).
+LARGE_SHARE = 0.25
+
+#: What each bound family proves, in words.
+BOUND_METHODS = {
+    "cpu": "the time-aware CPU volume bound (the busiest interval's total demand over a host's plannable CPU)",
+    "memory": "the memory volume bound (the VMs' memory over a host's usable memory)",
+    "cpu and memory": "the CPU and memory volume bounds (both give it)",
+    "large-items": "the large-items bound (Martello-Toth L2 per resource and step, and VMs no two of which share a host)",
+    "cp-sat": "CP-SAT, which proved that no plan of fewer hosts exists",
+}
+
+
+def proof(p: "Plan") -> dict:
+    """What the plan's bound proves: ``proven`` (``optimal (proven)`` or ``at most N hosts above the
+    optimum``), ``bound_method``, ``hosts_added`` (hosts above the packing on purpose: the validated
+    sizing's risk target, N+1) and, where large VMs make the volume bounds weak, ``bound_note``.
+
+    The optimum is that of the packing problem as sized (the demand ``sizing_applied`` names); the
+    hosts added on purpose are not a gap of the solver.
+    """
+    res = p.result
+    validation, n_plus_1 = p.solution.validation or {}, p.solution.n_plus_1 or {}
+    added = {}
+    packed = res.n_hosts
+    if "envelope_hosts" in validation and res.n_hosts > validation["envelope_hosts"]:
+        added["validation"] = res.n_hosts - validation["envelope_hosts"]
+        packed = validation["envelope_hosts"]
+    method = BOUND_METHODS.get(res.bound_resource, str(res.bound_resource))
+    if n_plus_1.get("n_plus_1_rounds"):
+        # The N+1 count is searched from its own bound: a plan of n hosts is one of n - 1 once a host fails.
+        added["n_plus_1"] = res.n_hosts - n_plus_1["hosts_without_n_plus_1"]
+        method = f"one host more than the survivors need by {method}"
+    gap = max(packed - res.lower_bound, 0)
+    out = {
+        "proven": "optimal (proven)" if gap == 0 else f"at most {gap} host{'s' if gap != 1 else ''} above the optimum",
+        "bound_method": method,
+        "hosts_added": added,
+    }
+    share = _largest_share(p)
+    if gap and share > LARGE_SHARE and res.bound_resource not in ("large-items", "cp-sat"):
+        out["bound_note"] = (
+            f"the largest VM takes {share:.0%} of a host; a volume bound ignores how such VMs fit together, so the "
+            f"optimum may lie above it: the {gap}-host gap is a limit, not the distance to the optimum"
+        )
+    return out
+
+
+def _largest_share(p: "Plan") -> float:
+    """The largest share of one host (the first model's plannable CPU at the VM's peak, or usable memory) a packed VM takes."""
+    if p.sized.cpu_ghz.size == 0 or not p.fleet.capacities:
+        return 0.0
+    capacity = p.fleet.capacities[0]
+    cpu = float(p.sized.cpu_ghz.max(axis=1).max()) / capacity.cpu_plan_ghz
+    mem = float(p.sized.mem_gb.max()) / capacity.mem_usable_gb
+    return max(cpu, mem)
 
 
 def _holdout(p: "Plan", inside: dict) -> dict:

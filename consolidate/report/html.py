@@ -38,6 +38,7 @@ from consolidate.report.plandata import (
     lower_bound_source,
     n_plus_1_status,
     plural,
+    proof_text,
     sensitivity_range,
     spare_hosts,
 )
@@ -470,7 +471,7 @@ def risk_rows(data: PlanData) -> list[tuple[str, str]]:
     s = data.summary
     rows = [
         ("hosts", f"{s['hosts_after']:,}; the lower bound is {plural(s['lower_bound'], 'host')} ({lower_bound_source(s)})"),
-        ("solver", f"{s['solver']['status']} in {fmt_num(s['solver']['time_s'], 1)} s ({', '.join(s['solver']['methods'])}), seed {s['solver']['seed']}"),
+        ("solver", f"{proof_text(s)}; {fmt_num(s['solver']['time_s'], 1)} s ({', '.join(s['solver']['methods'])}), seed {s['solver']['seed']}"),
         ("host-intervals over the CPU target, replayed", fmt_pct(s["over_target_pct"], 3)),
         ("host-intervals over capacity, replayed", fmt_pct(s["over_capacity_pct"], 3)),
     ]

@@ -258,6 +258,24 @@ def lower_bound_source(summary: dict) -> str:
     return f"set by the {named} total" + ("s" if " and " in named else "")
 
 
+#: Why hosts above the packing were added on purpose, in words.
+HOSTS_ADDED_LABELS = {"validation": "for the risk target on held-out days", "n_plus_1": "for N+1"}
+
+
+def proof_text(summary: dict) -> str:
+    """What the plan's bound proves, in words: ``optimal (proven)`` or ``at most 2 hosts above the
+    optimum``, the hosts added on purpose and, where large VMs make the bound weak, why (a plan folder
+    written before these figures: its solver status)."""
+    solver = summary["solver"]
+    if "proven" not in solver:
+        return str(solver["status"])
+    added = [f"{plural(n, 'host')} added {HOSTS_ADDED_LABELS.get(k, k)}" for k, n in solver.get("hosts_added", {}).items() if n]
+    parts = [solver["proven"] + (" by the bound" if solver["proven"].startswith("at most") else ""), *added]
+    if solver.get("bound_note"):
+        parts.append(solver["bound_note"])
+    return "; ".join(parts)
+
+
 def n_plus_1_status(summary: dict) -> bool | None:
     """Whether the plan survives any single-host failure: ``failover.n_plus_1_holds``; for a plan folder
     written before that figure, False where a failure overloaded a survivor, else None (not known)."""

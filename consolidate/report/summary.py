@@ -71,6 +71,7 @@ def print_summary(summary: dict, out_dir: Path) -> None:
     from consolidate.report.business import payback_text
     from consolidate.report.plandata import (
         BINDING_LABELS, caveats, fmt_days, fmt_money, fmt_pct, fmt_time, host_text, lower_bound_source, plural,
+        proof_text,
     )
 
     s, a, solver = summary, summary["assumptions"], summary["solver"]
@@ -90,7 +91,7 @@ def print_summary(summary: dict, out_dir: Path) -> None:
                            f"CPU target {a['cpu_target']}, memory target {a['mem_target']}"),
                 ("hosts", f"{s['hosts_after']}" + (f"; what binds them: {binding}" if binding else "")
                  + f"; lower bound {plural(s['lower_bound'], 'host')} ({lower_bound_source(s)})"),
-                ("solver", f"{solver['status']} in {solver['time_s']:.1f} s ({', '.join(solver['methods'])})"),
+                ("solver", f"{proof_text(s)}; {solver['time_s']:.1f} s ({', '.join(solver['methods'])})"),
                 ("replay: host-intervals over target", fmt_pct(s["over_target_pct"])),
                 ("replay: host-intervals over capacity", fmt_pct(s["over_capacity_pct"])),
                 *_predicted(s),
