@@ -356,7 +356,7 @@ class _client:
                                           processes=True, dashboard_address=None, silence_logs=logging.ERROR)
                 self.client = Client(self.local)
             else:
-                self.client = Client(self.cluster, timeout="20s")
+                self.client = Client(self.cluster, timeout="10s")
         except (OSError, TimeoutError) as exc:
             self.__exit__(None, None, None)
             raise InputError(f"--cluster {self.cluster}: cannot reach the cluster ({exc}); start its scheduler or give "

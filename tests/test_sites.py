@@ -238,3 +238,26 @@ def test_a_site_of_an_earlier_run_that_is_not_planned_now_is_removed(estate, tmp
     (tmp_path / "out" / "sites" / "mine").mkdir()  # not a plan: never removed
     plan_estate(traces, "site", settings=settings, out_dir=tmp_path / "out", inventory=inventory)
     assert sorted(p.name for p in (tmp_path / "out" / "sites").iterdir()) == sorted([*SITES, "mine"])
+
+
+@pytest.mark.slow
+def test_a_running_scheduler_is_used_by_its_address(estate, tmp_path, capsys):
+    from distributed import LocalCluster
+
+    traces, inventory = estate
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://")
+        code = main(["plan", str(traces), "--inventory", str(inventory), "--by", "site", "--time-limit", "5",
+                     "--out", str(tmp_path / "out"), "--cluster", cluster.scheduler_address, "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["estate"]["complete"] and set(summary["sites"]) == set(SITES)
+
+
+def test_an_address_where_no_scheduler_runs_is_one_clear_error(estate, tmp_path, capsys):
+    traces, inventory = estate
+    code = main(["plan", str(traces), "--inventory", str(inventory), "--by", "site", "--out", str(tmp_path / "out"),
+                 "--cluster", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "cannot reach the cluster" in err[0]
+    assert not (tmp_path / "out").exists()
