@@ -158,7 +158,7 @@ def _is_long_file(url: str) -> bool:
 
 def _inventory_sites(inventory, by: str, powered_off: bool) -> dict[str, str] | None:
     """Server id -> site from the inventory's column ``by`` (names match ignoring case); None when it has none."""
-    from consolidate.io.inventory import inventory_format, planned_servers, read_inventory_export
+    from consolidate.io.inventory import inventory_format, planned_servers, read_inventory, read_inventory_export
     from consolidate.io.tabular import read_text_table
 
     if inventory is None:
@@ -167,8 +167,7 @@ def _inventory_sites(inventory, by: str, powered_off: bool) -> dict[str, str] | 
         frame, label = inventory, "inventory"
     else:
         path = Path(inventory)
-        if not path.is_file():
-            return None  # read_inventory names the problem when the site is read
+        read_inventory(path, powered_off=True)  # a file that is no inventory: its own clear error first
         if inventory_format(path) is not None:
             frame, label = planned_servers(read_inventory_export(path), powered_off=True), str(path)
         else:
@@ -378,7 +377,8 @@ def plan_estate(
     """Plan each site of the estate ``traces`` (split by ``by``: :func:`find_sites`) on its own and
     write the estate's folder ``out_dir``: ``sites/<site>/`` (each a plan folder), the combined
     placement.csv with a ``site`` column, the estate's summary.json (the sites' totals and ``sites``)
-    and report.html. A site that fails is reported in the summary and the others are kept.
+    and report.html. A site that fails is reported in the summary and the others are kept; when
+    every site fails, :class:`InputError` (nothing is written).
 
     ``read`` holds the :func:`consolidate.read_traces` options (``format``, ``start``, ...);
     ``cluster`` is None (in this process), ``local:N`` or a scheduler address.
@@ -389,6 +389,9 @@ def plan_estate(
     check_rules(split, settings)
     jobs = site_jobs(split, read=read, inventory=inventory, settings=settings, business=business, out_dir=out_dir)
     results = tuple(run_sites(jobs, cluster, on_event))
+    if not any(r.ok for r in results):
+        first = results[0]
+        raise InputError(f"every site failed, nothing was written (site {first.site}: {first.error})")
     summary = estate_summary(split, results, settings)
     write_estate(out_dir, summary, results)
     return EstatePlan(split, results, summary)

@@ -261,3 +261,20 @@ def test_an_address_where_no_scheduler_runs_is_one_clear_error(estate, tmp_path,
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "cannot reach the cluster" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_an_inventory_that_is_missing_is_named_as_missing(estate, tmp_path):
+    traces, _ = estate
+    with pytest.raises(InputError, match="no such file"):
+        find_sites(traces, "site", inventory=tmp_path / "nope.csv")
+
+
+@pytest.mark.slow
+def test_when_every_site_fails_nothing_is_written(estate, tmp_path, capsys):
+    traces, inventory = estate
+    code = main(["plan", str(traces), "--inventory", str(inventory), "--by", "site", "--start", "2030-01-01",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1].startswith("consolidate: error: every site failed, nothing was written")
+    assert sum("failed:" in line for line in err) == len(SITES)
+    assert not (tmp_path / "out").exists()
