@@ -144,6 +144,10 @@ def test_each_site_is_planned_as_if_alone_and_the_estate_sums_them(estate, tmp_p
     over = np.array([s["replay"]["over_target_pct"] for s in sites.values()])
     assert summary["over_target_pct"] == pytest.approx((over * intervals).sum() / intervals.sum())
     assert summary["n_plus_1_holds"] == all(s["failover"]["n_plus_1_holds"] for s in sites.values())
+    # every site has the same window: the servers' mean is the sites' means weighted by servers
+    servers = np.array([s["servers"] for s in sites.values()])
+    before = np.array([s["cpu_util_mean_before_pct"] for s in sites.values()])
+    assert summary["cpu_util_mean_before_pct"] == pytest.approx((before * servers).sum() / servers.sum())
 
     placement = pd.read_csv(out / "placement.csv", dtype={"server_id": str})
     assert list(placement.columns[:2]) == ["site", "server_id"]

@@ -92,6 +92,9 @@ def estate_summary(split, results, settings) -> dict:
         "feasible" if summaries else "none")
     out["unplaceable"] = [{"site": r.site, "server_id": i} for r in done for i in r.summary["unplaceable"]]
     out["retire_candidates"] = int(sum(len(s["retire_candidates"]) for s in summaries))
+    samples = [s["servers"] * s["trace"]["days"] * 86400.0 / s["trace"]["interval_s"] for s in summaries]
+    out["cpu_util_mean_before_pct"] = (sum(s["cpu_util_mean_before_pct"] * w for s, w in zip(summaries, samples))
+                                       / sum(samples)) if sum(samples) else 0.0
     out["over_target_pct"] = _weighted(summaries, "over_target_pct") if summaries else 0.0
     out["over_capacity_pct"] = _weighted(summaries, "over_capacity_pct") if summaries else 0.0
     out["n_plus_1_holds"] = bool(summaries) and all(s["failover"]["n_plus_1_holds"] for s in summaries)
