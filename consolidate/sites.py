@@ -197,6 +197,8 @@ def find_sites(traces: str | Path, by: str, *, inventory=None, powered_off: bool
     neither is there.
     """
     traces = str(traces)
+    if inventory is None and _is_export(traces):
+        inventory = traces  # an RVTools or Azure Migrate export planned alone splits by its own column
     column = _inventory_sites(inventory, by, powered_off)
     if column is not None:
         servers: dict[str, list[str]] = {}
@@ -215,6 +217,14 @@ def find_sites(traces: str | Path, by: str, *, inventory=None, powered_off: bool
     if twice:
         raise InputError(f"{traces}: two entries name the site {twice[0]!r}; keep one per site")
     return Split(sites, by, "folder")
+
+
+def _is_export(traces: str) -> bool:
+    """True when ``traces`` is an inventory export planned alone (an RVTools workbook, an Azure Migrate CSV)."""
+    from consolidate.io.inventory import inventory_format
+
+    path = Path(traces)
+    return "://" not in traces and path.is_file() and inventory_format(path) is not None
 
 
 def check_rules(split: Split, settings: Settings) -> None:
@@ -251,7 +261,6 @@ def site_settings(settings: Settings, site: str, server_ids) -> Settings:
 
 def plan_site(job: SiteJob) -> SiteResult:
     """Read, plan and write one site (in a worker or in-process); a failure is returned, not raised."""
-    from consolidate.io import read_traces
     from consolidate.planner import plan
     from consolidate.report.outputs import write_plan_data
     from consolidate.report.plandata import from_plan
@@ -259,7 +268,7 @@ def plan_site(job: SiteJob) -> SiteResult:
     started = time.perf_counter()
     name = job.site.name
     try:
-        traces = read_traces(job.site.traces, inventory=job.inventory, servers=job.site.servers, **job.read)
+        traces = _read_site(job)
         result = plan(traces, site_settings(job.settings, name, traces.server_ids))
         data = from_plan(result, job.business, name=name)
         write_plan_data(data, job.out_dir)
@@ -272,6 +281,18 @@ def plan_site(job: SiteJob) -> SiteResult:
         return SiteResult(name, error=f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})",
                           user_error=False, wall_s=time.perf_counter() - started)
     return SiteResult(name, summary=data.summary, placement=data.placement, wall_s=time.perf_counter() - started)
+
+
+def _read_site(job: SiteJob):
+    """The site's traces: its servers of the traces (or of an export planned alone)."""
+    from consolidate.io import not_for_inventory, read_traces
+    from consolidate.io.allocation import inventory_traces
+
+    if _is_export(job.site.traces):
+        if set(job.read) - {"format", "powered_off"}:
+            raise InputError(not_for_inventory(job.site.traces))
+        return inventory_traces(job.site.traces, powered_off=bool(job.read.get("powered_off")), servers=job.site.servers)
+    return read_traces(job.site.traces, inventory=job.inventory, servers=job.site.servers, **job.read)
 
 
 def _site_inventory(inventory, site: Site) -> pd.DataFrame | None:

@@ -282,3 +282,20 @@ def test_when_every_site_fails_nothing_is_written(estate, tmp_path, capsys):
     assert code == 2 and err[-1].startswith("consolidate: error: every site failed, nothing was written")
     assert sum("failed:" in line for line in err) == len(SITES)
     assert not (tmp_path / "out").exists()
+
+
+RVTOOLS = Path(__file__).resolve().parent.parent / "data" / "samples" / "formats" / "rvtools" / "kubev2v-example1-trimmed.xlsx"
+
+
+def test_an_rvtools_export_planned_alone_splits_by_its_own_column():
+    # vm-9 runs on a standalone host: it has no cluster, and says so
+    with pytest.raises(InputError, match="server 'vm-9' has no 'cluster'"):
+        find_sites(RVTOOLS, "cluster")
+
+
+def test_one_sites_servers_of_an_export_planned_alone():
+    from consolidate.io.allocation import inventory_traces
+
+    site = inventory_traces(RVTOOLS, powered_off=True, servers=["vm-3", "vm-8"])
+    assert site.server_ids == ("vm-3", "vm-8")
+    assert site.source.startswith("rvtools:")

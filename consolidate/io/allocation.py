@@ -23,6 +23,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +46,14 @@ SINGLE_FIGURE_WARNING = (
 )
 
 
-def inventory_traces(path: str | Path, *, powered_off: bool = False) -> TraceSet:
+def inventory_traces(path: str | Path, *, powered_off: bool = False, servers: Iterable[str] | None = None) -> TraceSet:
     """An inventory export as a one-interval :class:`TraceSet` (module docstring).
 
     Parameters
     ----------
     path : an RVTools xlsx or an Azure Migrate import CSV.
     powered_off : plan the powered-off VMs too (templates never).
+    servers : plan these servers of the export alone (one site's: ``plan --by cluster``).
 
     Returns
     -------
@@ -59,16 +61,18 @@ def inventory_traces(path: str | Path, *, powered_off: bool = False) -> TraceSet
     last written, with ``source = "<kind>:<path>"``.
     """
     export = read_inventory_export(path)
-    servers = planned_servers(export, powered_off=powered_off)
-    if servers.empty:
+    table = planned_servers(export, powered_off=powered_off)
+    if servers is not None:
+        table = table[table["server_id"].astype(str).isin(set(map(str, servers)))].reset_index(drop=True)
+    if table.empty:
         raise InputError(f"{export.path}: no server to plan (every one is a template or powered off); "
                          "pass --include-powered-off to plan the powered-off VMs")
-    ids = tuple(servers["server_id"].astype(str))
-    inventory, counts, warnings = align_inventory(ids, None, servers[list(FIELDS)])
-    given = servers["cpu_util_pct"].to_numpy(dtype=np.float64)
+    ids = tuple(table["server_id"].astype(str))
+    inventory, counts, warnings = align_inventory(ids, None, table[list(FIELDS)])
+    given = table["cpu_util_pct"].to_numpy(dtype=np.float64)
     figure = np.isfinite(given)
     cpu_pct = np.where(figure, np.clip(given, 0.0, 100.0), 100.0 / ALLOCATION_VCPU_RATIO)
-    mem_given = servers["mem_util_pct"].to_numpy(dtype=np.float64)
+    mem_given = table["mem_util_pct"].to_numpy(dtype=np.float64)
     mem_gb = None
     if np.isfinite(mem_given).all():
         mem_gb = (np.clip(mem_given, 0.0, 100.0) / 100.0 * inventory.ram_gb)[:, None].astype(np.float32)
