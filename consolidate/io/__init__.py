@@ -58,6 +58,7 @@ def read_traces(
     end: str | pd.Timestamp | None = None,
     exclude: str | Path | Iterable[str] | None = None,
     powered_off: bool = False,
+    servers: Iterable[str] | None = None,
 ) -> TraceSet:
     """Read utilisation traces in any supported format onto one regular UTC grid.
 
@@ -81,6 +82,8 @@ def read_traces(
         file of ids (one per line; ``#`` starts a comment).
     powered_off : an inventory given as ``path`` (RVTools, Azure Migrate: planned without
         traces, :func:`consolidate.io.allocation.inventory_traces`) plans its powered-off VMs too.
+    servers : read these server ids alone (one site's servers of an estate's traces); the others
+        are left out without a count or a warning.
 
     Returns
     -------
@@ -92,7 +95,7 @@ def read_traces(
     error reading a file, such as a permission denied, included).
     """
     try:
-        selection = _selection(start, end, exclude)
+        selection = _selection(start, end, exclude, servers)
         if format in EXPORT_FORMATS or (format == "auto" and inventory_format(existing(path))):
             if inventory is not None or columns or timezone or interval_s is not None or selection is not None:
                 raise InputError(not_for_inventory(path))
@@ -130,8 +133,8 @@ def not_for_inventory(path) -> str:
             "--end and --exclude do not apply; give traces with --inventory FILE for a time-aware plan")
 
 
-def _selection(start, end, exclude) -> Selection | None:
-    if start is None and end is None and not exclude:
+def _selection(start, end, exclude, servers) -> Selection | None:
+    if start is None and end is None and not exclude and servers is None:
         return None
     start_ts, end_ts = _when("start", start), _when("end", end)
     if isinstance(end, str) and DATE_ONLY.fullmatch(end.strip()):
@@ -142,6 +145,7 @@ def _selection(start, end, exclude) -> Selection | None:
         start_ns=None if start_ts is None else start_ts.as_unit("ns").value,
         end_ns=None if end_ts is None else end_ts.as_unit("ns").value,
         exclude=frozenset(_excluded(exclude)),
+        only=None if servers is None else frozenset(str(s) for s in servers),
     )
 
 

@@ -74,11 +74,13 @@ class Samples:
 @dataclass(frozen=True)
 class Selection:
     """The part of the traces a plan reads: samples from ``start_ns`` to before ``end_ns`` (UTC,
-    ns since the epoch; None: unbounded), without the servers named in ``exclude``."""
+    ns since the epoch; None: unbounded), without the servers named in ``exclude``, and of the
+    servers named in ``only`` alone where it is given (one site's servers of an estate's traces)."""
 
     start_ns: int | None = None
     end_ns: int | None = None
     exclude: frozenset[str] = frozenset()
+    only: frozenset[str] | None = None
 
 
 def assemble(
@@ -252,8 +254,10 @@ def _merge_names(samples: Samples) -> Samples:
 def _select(samples: Samples, selection: Selection, path: Path) -> Samples:
     """The samples inside ``selection``; what was left out is counted and named."""
     ids = np.asarray(samples.server_ids, dtype=object)
-    excluded = np.isin(ids, list(selection.exclude))
-    keep = ~excluded[samples.codes]
+    other = np.zeros(len(ids), dtype=bool) if selection.only is None else ~np.isin(ids, list(selection.only))
+    excluded = np.isin(ids, list(selection.exclude)) & ~other
+    left_out = excluded | other
+    keep = ~left_out[samples.codes]
     t = samples.time_ns
     if selection.start_ns is not None:
         keep &= t >= selection.start_ns
@@ -261,13 +265,17 @@ def _select(samples: Samples, selection: Selection, path: Path) -> Samples:
         keep &= t < selection.end_ns
     counts = dict(samples.counts)
     counts["servers_excluded"] = int(excluded.sum())
-    counts["samples_outside_window"] = int(np.count_nonzero(~keep & ~excluded[samples.codes]))
+    counts["samples_outside_window"] = int(np.count_nonzero(~keep & ~left_out[samples.codes]))
     notes = list(samples.notes)
     unknown = sorted(selection.exclude - set(samples.server_ids))
     if unknown:
         notes.append(f"--exclude names {len(unknown)} server(s) the traces do not have: {name_list(unknown)}")
     if not keep.any():
         span = f"{_utc_text(int(t.min()))} to {_utc_text(int(t.max()))}"
+        if selection.only is not None and not np.isin(list(selection.only), ids).any():
+            raise InputError(f"{path}: holds none of the {len(selection.only)} servers asked for (e.g. "
+                             f"{min(selection.only)!r}; the traces have e.g. {min(samples.server_ids)!r}); check that "
+                             "the inventory's server ids are the traces' ones")
         raise InputError(f"{path}: no samples are left inside --start/--end and --exclude (the traces span {span}); "
                          "widen the window or exclude fewer servers")
     present = np.unique(samples.codes[keep])

@@ -301,8 +301,10 @@ def _staying(summary: dict) -> dict:
 
 def _drivers(saving_by: dict, saving: float) -> list[dict]:
     """The :data:`DRIVERS` categories that move the saving most (by size, either sign), with their
-    share of the saving (%; None when there is no saving)."""
-    ranked = sorted((item for item in saving_by.items() if item[1]), key=lambda item: -abs(item[1]))[:DRIVERS]
+    share of the saving (%; None when there is no saving); a category of unknown amount (NaN: no
+    host price) is not ranked."""
+    known = (item for item in saving_by.items() if item[1] and math.isfinite(item[1]))
+    ranked = sorted(known, key=lambda item: -abs(item[1]))[:DRIVERS]
     share = (lambda v: 100.0 * v / saving) if saving > 0 else (lambda v: None)
     return [{"category": k, "saving": v, "share_of_saving_pct": share(v)} for k, v in ranked]
 

@@ -236,3 +236,11 @@ def test_a_summary_without_its_staying_servers_is_refused():
 def test_the_estate_round_trips_through_json(three):
     s = json.loads(json.dumps(report_summary(three)))
     assert business_case(s, BusinessInputs()) == business_case(report_summary(three), BusinessInputs())
+
+
+def test_drivers_are_ranked_by_size_and_unknown_amounts_left_out():
+    from consolidate.report.business import _drivers
+
+    ranked = _drivers({"energy": 24_056.0, "licences": 0.0, "maintenance": float("nan"), "rack": 147_300.0}, float("nan"))
+    assert [d["category"] for d in ranked] == ["rack", "energy"]
+    assert all(d["share_of_saving_pct"] is None for d in ranked)

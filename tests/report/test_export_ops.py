@@ -5,7 +5,6 @@ groups whole, a rollback per wave, and the servers to check flagged."""
 import json
 import re
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from collections import namedtuple
 from pathlib import Path
@@ -26,10 +25,6 @@ from consolidate.report.export_ops import (
     with_waves,
     xl_config,
 )
-
-XMLLINT = shutil.which("xmllint")
-#: libvirt's own check of a domain XML against its schema (libvirt-clients).
-VIRT_XML_VALIDATE = shutil.which("virt-xml-validate")
 
 
 def test_the_xl_parser_reads_xl_cfg_syntax_and_refuses_what_xl_would():
@@ -190,9 +185,6 @@ def test_crafted_estate_exports_run(crafted_plan, tmp_path, fmt):
             root = ET.fromstring(text)
             assert root.findtext("name") == row["name"] and root.findtext("title") == server_id
             assert root.find(f"metadata/{{{METADATA_NS}}}server").get("id") == server_id
-            if XMLLINT:
-                done = subprocess.run([XMLLINT, "--noout", str(out / row["file"])], capture_output=True, text=True, check=False)
-                assert done.returncode == 0, done.stderr
         assert int(row["vcpus"]) == placement.loc[server_id, "vcpus"]
 
     book = (out / "RUNBOOK.md").read_text(encoding="utf-8")
@@ -245,18 +237,14 @@ def test_unreadable_rules_are_said_in_the_run_book(crafted_plan, tmp_path):
     assert "no such constraints file" in book
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(XMLLINT is None, reason="xmllint (libxml2-utils) is not installed")
-def test_xmllint_accepts_the_domain_of_any_id(tmp_path):
+def test_the_domain_of_any_id_is_well_formed_xml_naming_it():
     from consolidate.report.export_ops import libvirt_domain
 
     ids = ["27", "a&b<c>", "ünïcode", "srv\x01<&>\"'\x1f\nnew line]]>", "--x--", "\ud800 lone surrogate"]
-    for i, server_id in enumerate(ids):
+    for server_id in ids:
         row = Row(server_id, "host-001", safe_names([server_id])[0], "host-001", 1, 1, 1024, 1.0, 1.0, False, False)
-        path = tmp_path / f"{i}.xml"
-        path.write_text(libvirt_domain(row, "plan <&>", "kvm"), encoding="utf-8")
-        done = subprocess.run([XMLLINT, "--noout", str(path)], capture_output=True, text=True, check=False)
-        assert done.returncode == 0, (server_id, done.stderr)
+        root = ET.fromstring(libvirt_domain(row, "plan <&>", "kvm").encode("utf-8"))
+        assert root.tag == "domain" and root.findtext("name") == safe_names([server_id])[0], server_id
 
 
 @pytest.mark.slow
@@ -274,14 +262,3 @@ def test_a_rules_file_changed_since_the_plan_is_said_in_the_run_book(crafted_pla
     assert "has changed since the plan" in book and '"moved"' in book
     mapping = pd.read_csv(out / "servers.csv", dtype=str, keep_default_na=False).set_index("server_id")
     assert mapping.loc[apart[0], "wave"] == mapping.loc[apart[1], "wave"]
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(VIRT_XML_VALIDATE is None, reason="virt-xml-validate (libvirt-clients) is not installed")
-def test_libvirt_accepts_every_domain_by_its_schema(crafted_plan, tmp_path):
-    out = export(crafted_plan, "libvirt", tmp_path / "libvirt")
-    domains = sorted(out.glob("*/*.xml"))
-    assert len(domains) == len(IDS)
-    for path in domains:
-        done = subprocess.run([VIRT_XML_VALIDATE, str(path), "domain"], capture_output=True, text=True, check=False)
-        assert done.returncode == 0, (path.name, done.stderr)
