@@ -172,7 +172,11 @@ reach the lower bound, so the plan is proven optimal. With peak used memory the 
 CPU-bound and `solve()` stays above the time-aware volume bound: the simulated-annealing stage
 (`consolidate/solvers/anneal.py`) takes the 1,000-server estate from 29 hosts (`solve() [no
 anneal]`, the local search alone) to 28, and the CloudSim-host PlanetLab day from 47 to 46;
-27 (1,000) and 45 (CloudSim) were not found. CP-SAT cannot settle 1,000 VMs, so part of the
+27 (1,000) and 45 (CloudSim) were not found: those attempts give up after a temperature cycle
+that gains under `STALL_GAIN`, at 20 M and 30 M of their 40 M proposals (70 s and 49 s on a
+shared 2-core EPYC, against about 135 s and 68 s for the whole budget). Both estates need
+`--time-limit 180` to finish on their work budget; at 60 s on that machine the deadline cut
+the 1,000-server attempt at 28 hosts (29). CP-SAT cannot settle 1,000 VMs, so part of the
 gap is probably the bound's (it ignores that each host must fit at every step at once). The naive CP-SAT model is given the time-aware FFD's
 host count as its number of bins; on the synthetic estates it has too many terms to build.
 """

@@ -13,6 +13,12 @@ probability ``exp(-delta / T)`` (ref [1]). The temperature ``T`` falls geometric
 budget, from ``t_start`` times the mean energy change of a sample of proposals to ``t_end``
 times it, in a few cycles, each starting again from the best plan so far.
 
+A host count the search cannot reach shows as a cycle that leaves the best energy where it
+was: each cycle starts again from the best plan, so the next would most likely end there too.
+The search therefore gives up after a cycle that lowered the best energy by less than
+``STALL_GAIN`` of it and added no checked steps: the measured failed attempts of four cycles
+spent two or three of them.
+
 Constraint generation over the steps, as in :mod:`consolidate.solvers.localsearch`: the
 search checks a subset of the steps, kept as compact columns; when the subset carries no
 overflow, the full-resolution loads are computed afresh and the worst few steps of each host
@@ -44,6 +50,12 @@ CLOCK_EVERY = 4096
 STEPS_PER_HOST = 3
 #: Proposals sampled to set the temperature scale.
 CALIBRATION = 512
+#: A cycle that lowers the best energy by less than this share of it (and adds no checked
+#: steps) ends the search. Measured with the default budget: the failed attempts (27 hosts on
+#: the 1,000-server CPU-bound estate, 45 on the CloudSim-host PlanetLab day) have cycles that
+#: gain 1.4 %, 3.3 %, 25 % then 0 %; the successful ones (28, 46) gain 45 % or more between
+#: rounds of new steps, or end within their first cycle.
+STALL_GAIN = 0.1
 
 
 @njit("(float64[::1], int64, float64)")
@@ -171,7 +183,8 @@ def anneal(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initi
     -------
     (assignment, feasible, moves, steps): the plan (feasible on the full series when
     ``feasible``, up to the float32 sums the caller confirms), else the plan of least energy;
-    the proposals spent; the checked steps.
+    the proposals spent (below ``max_moves`` when a cycle stalled, see ``STALL_GAIN``); the
+    checked steps.
     """
     np.random.seed(seed)
     n, n_all = cpu_ghz.shape
@@ -242,6 +255,10 @@ def anneal(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initi
     cooling = 1.0
     per_cycle = max(max_moves // max(cycles, 1), 1)
     cycle_left = 0
+    # The best energy and the count of step rounds when the current cycle began (none yet).
+    cycle_best = np.inf
+    rounds = 0
+    cycle_rounds = 0
     calibrating = CALIBRATION
     sum_delta = 0.0
     n_delta = 0
@@ -300,6 +317,7 @@ def anneal(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initi
                 _refresh(h, load, load_gb, host_peak, energy, n_steps, cpu_cap, mem_cap)
             best_energy = energy.sum()
             best_assignment = assignment.copy()
+            rounds += 1
             dirty = True
             continue
         if moves >= max_moves:
@@ -311,6 +329,10 @@ def anneal(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initi
             scale = sum_delta / n_delta if n_delta > 0 else 1.0
             cycle_left = 0
         if calibrating < 0 and cycle_left == 0:
+            if rounds == cycle_rounds and best_energy > (1.0 - STALL_GAIN) * cycle_best:
+                break
+            cycle_best = best_energy
+            cycle_rounds = rounds
             # A new cycle, from the best plan so far.
             if energy.sum() > best_energy:
                 for i in range(n):

@@ -534,6 +534,7 @@ def solve(
     cpsat_dtime : CP-SAT deterministic-time budget for the exact or re-packing stage.
     anneal_moves : simulated-annealing budget per attempt at a host count, in proposals
         (default: ``ANNEAL_MOVES_PER_VM`` per VM, at most ``ANNEAL_MOVES``); 0 skips the stage.
+        An attempt gives up sooner after a temperature cycle without gain (``anneal.STALL_GAIN``).
 
     Returns
     -------

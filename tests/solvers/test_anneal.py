@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from consolidate.solvers import anneal, heuristics
 from consolidate.solvers.feasibility import effective_caps
-from consolidate.solvers.pipeline import anneal_search
+from consolidate.solvers.pipeline import ANNEAL_T_END, ANNEAL_T_START, anneal_search, solve
 
 
 def random_instance(seed, n_vms=20, n_steps=12):
@@ -135,3 +135,46 @@ def test_one_host_is_only_checked():
     assert attempt.plan is not None and (attempt.plan == 0).all()
     attempt = run_anneal(cpu * 2, np.ones(3), 1, 1.0, 10.0, seed=0)
     assert attempt.plan is None
+
+
+def test_a_count_out_of_reach_gives_up_after_a_cycle_without_gain():
+    # Twelve VMs of half a host at every step on four hosts: three a host is the least overflow
+    # any plan can have, which the first cycle reaches, so the second gains nothing.
+    cpu = np.full((12, 6), 0.5, dtype=np.float32)
+    mem = np.ones(12)
+    cap, mcap = effective_caps(1.0, 10.0)
+    order = heuristics.sort_order(cpu, mem, cap, mcap, "l2")
+    max_moves, cycles = 400_000, 4
+    args = (cpu, mem, np.full(12, -1, dtype=np.int32), order, 4, cap, mcap, np.arange(6), 7, max_moves,
+            ANNEAL_T_START, ANNEAL_T_END, cycles, np.inf)
+    plan, feasible, moves, _ = anneal.anneal(*args)
+    assert not feasible
+    assert np.bincount(plan, minlength=4).tolist() == [3, 3, 3, 3]
+    # It stopped at the end of its first or second cycle, not at the end of the budget.
+    assert max_moves // cycles <= moves <= 2 * (max_moves // cycles) + 2 * anneal.CALIBRATION
+    # Counted in proposals, so the same seed stops at the same proposal with the same plan.
+    plan_again, _, moves_again, _ = anneal.anneal(*args)
+    assert moves_again == moves
+    np.testing.assert_array_equal(plan_again, plan)
+
+
+def test_estates_the_heuristics_settle_are_never_annealed(monkeypatch):
+    def fail(*args):
+        raise AssertionError("the annealing ran")
+
+    monkeypatch.setattr(anneal, "anneal", fail)
+    # Small VMs: first-fit decreasing meets the volume bound.
+    cpu = np.ascontiguousarray(np.random.default_rng(0).uniform(0.02, 0.1, (60, 24)).astype(np.float32))
+    result = solve(cpu, np.ones(60), 1.0, 100.0, time_limit_s=20.0)
+    assert result.gap_hosts == 0
+    assert not any(m.startswith("anneal") for m in result.methods)
+
+
+def test_estates_the_local_search_leaves_open_are_annealed():
+    # VMs of a tenth to half a host: the first fits miss the bound, and a local search with
+    # almost no budget leaves the gap open for the annealing.
+    cpu = np.ascontiguousarray(np.random.default_rng(0).uniform(0.1, 0.55, (30, 24)).astype(np.float32))
+    mem = np.ones(30)
+    result = solve(cpu, mem, 1.0, 100.0, time_limit_s=20.0, ls_work=1e3, anneal_moves=200_000, cpsat_dtime=1.0)
+    assert any(m.startswith("anneal@") for m in result.methods), result.methods
+    assert replay_feasible(cpu, mem, result.assignment, 1.0, 100.0)
