@@ -2,13 +2,14 @@
 
 ``solve`` removes the VMs that fit no host on their own, computes the lower bounds, runs the
 constructive heuristics (the best one wins), then tries to close the gap to the bound with
-the local search at a fixed host count and with CP-SAT, stopping as soon as the bound is met.
+the local search and simulated annealing at a fixed host count and with CP-SAT, stopping as
+soon as the bound is met.
 
 The constructive heuristics test every step of the series (their fit tests stop at the
-first step over capacity). The local search and CP-SAT work by constraint generation: they
-check a subset of the steps (those of highest total demand first), the plan is checked on the
-full series, and the worst step of each host over capacity joins the subset until no host
-is over. Every returned plan has been checked on every step of the full series.
+first step over capacity). The local search, the annealing and CP-SAT work by constraint
+generation: they check a subset of the steps (those of highest total demand first), the plan is
+checked on the full series, and the worst step(s) of each host over capacity join the subset
+until no host is over. Every returned plan has been checked on every step of the full series.
 """
 
 from __future__ import annotations
@@ -46,6 +47,17 @@ CPSAT_DTIME = 10.0
 #: CP-SAT re-packing groups: at most this many hosts and VMs.
 REPACK_MAX_HOSTS = 6
 REPACK_MAX_VMS = 300
+
+#: Simulated annealing per attempt at a host count: proposals, temperature cycles, and the first
+#: and last temperature of a cycle (multiples of the mean energy change of a proposal).
+ANNEAL_MOVES = 40_000_000
+#: ... and at most this many per VM (small estates need far fewer).
+ANNEAL_MOVES_PER_VM = 40_000
+ANNEAL_CYCLES = 4
+ANNEAL_T_START = 0.03
+ANNEAL_T_END = 0.0003
+#: Series of at most this many steps are annealed on every step (no constraint generation).
+ANNEAL_ALL_STEPS = 512
 
 METHODS = ("auto", "ffd", "heuristics", "localsearch")
 BIN_CENTRIC = ("dot-product", "l2-norm")
@@ -194,6 +206,51 @@ def fixed_count_search(
         max_work -= work
 
 
+def anneal_search(
+    cpu_ghz: np.ndarray,
+    mem_gb: np.ndarray,
+    n_hosts: int,
+    cpu_cap: float,
+    mem_cap: float,
+    *,
+    seed: int,
+    start: np.ndarray,
+    max_moves: int = ANNEAL_MOVES,
+    deadline: float = np.inf,
+    steps: np.ndarray | None = None,
+) -> Attempt:
+    """Simulated annealing for a plan on ``n_hosts`` hosts, feasible on the full series.
+
+    ``start`` is a warm start (host indices below ``n_hosts``; VMs at -1 are inserted first);
+    ``steps`` the steps to check from the start (default: those of highest total demand, plus
+    each warm-start host's peak step; every step of a series of at most ``ANNEAL_ALL_STEPS``).
+    """
+    from consolidate.solvers import anneal
+
+    assignment = start.astype(np.int32)
+    order = heuristics.sort_order(cpu_ghz, mem_gb, cpu_cap, mem_cap, "l2")
+    if cpu_ghz.shape[1] <= ANNEAL_ALL_STEPS:
+        steps = np.arange(cpu_ghz.shape[1])
+    elif steps is None:
+        steps = initial_steps(cpu_ghz)
+        if assignment.max(initial=-1) >= 0:
+            load_ghz, _ = host_loads(cpu_ghz, mem_gb, assignment, n_hosts)
+            steps = np.union1d(steps, load_ghz.argmax(axis=1))
+    steps = np.asarray(steps, dtype=np.int64)
+    while True:
+        last, feasible, moves, steps = anneal.anneal(
+            cpu_ghz, mem_gb, assignment, order, n_hosts, cpu_cap, mem_cap, steps, seed, int(max_moves),
+            ANNEAL_T_START, ANNEAL_T_END, ANNEAL_CYCLES, deadline,
+        )
+        if not feasible:
+            return Attempt(None, last, steps)
+        bad, new_steps = violations(cpu_ghz, mem_gb, last, n_hosts, cpu_cap, mem_cap)
+        if bad.size == 0:
+            return Attempt(_compact(last), last, steps)
+        assignment, steps = last, np.union1d(steps, new_steps)
+        max_moves -= moves
+
+
 def _n_hosts(assignment: np.ndarray) -> int:
     return int(assignment.max()) + 1 if assignment.size else 0
 
@@ -311,6 +368,41 @@ def descend(
     return best
 
 
+def anneal_descend(
+    cpu_ghz: np.ndarray,
+    mem_gb: np.ndarray,
+    plan: np.ndarray,
+    lower_bound: int,
+    cpu_cap: float,
+    mem_cap: float,
+    *,
+    seed: int,
+    max_moves: int = ANNEAL_MOVES,
+    deadline: float = np.inf,
+    log: list[str] | None = None,
+) -> np.ndarray:
+    """One host fewer than a feasible ``plan`` at a time, by simulated annealing, down to ``lower_bound``.
+
+    Each attempt drops the emptiest host of the best plan, re-inserts its VMs where they add the
+    least overflow and anneals; the first failure ends the stage. Returns the best plan found.
+    """
+    log = [] if log is None else log
+    best = plan
+    steps = None
+    while _n_hosts(best) > lower_bound and clock.now() < deadline:
+        target = _n_hosts(best) - 1
+        start = _drop_hosts(best, cpu_ghz, mem_gb, cpu_cap, mem_cap, target)
+        result = anneal_search(
+            cpu_ghz, mem_gb, target, cpu_cap, mem_cap, seed=seed, start=start, max_moves=max_moves, deadline=deadline,
+            steps=steps,
+        )
+        log.append(f"anneal@{target}" + ("+" if result.plan is not None else ""))
+        if result.plan is None:
+            break
+        best, steps = result.plan, result.steps
+    return best
+
+
 def exact_search(
     cpu_ghz: np.ndarray,
     mem_gb: np.ndarray,
@@ -413,14 +505,16 @@ def solve(
     rel_margin: float = REL_MARGIN,
     ls_work: float = LS_WORK,
     cpsat_dtime: float = CPSAT_DTIME,
+    anneal_moves: int | None = None,
 ) -> SolveResult:
     """Pack VMs onto as few identical hosts as the full-resolution series allow.
 
     Stages, each skipped once the plan meets the lower bound: first-fit and best-fit
     decreasing (three sort keys); the local search at the bound; the bin-centric heuristics;
     the local search between the bound and the best plan (adding hosts to the failed plan at
-    the bound, then bisecting); then CP-SAT: on small estates (up to ``EXACT_MAX_VMS`` VMs)
-    the exact model, which proves counts infeasible from the bound upwards or finds a plan,
+    the bound, then bisecting); simulated annealing at one host fewer than the best plan, again
+    after each success (it replaces the local search's retries); then CP-SAT: on small estates
+    (up to ``EXACT_MAX_VMS`` VMs) the exact model, which proves counts infeasible from the bound upwards or finds a plan,
     on larger ones re-packing the VMs of a few hosts onto one fewer.
 
     Parameters
@@ -438,6 +532,9 @@ def solve(
     rel_margin : relative safety margin shaved off both capacities for the feasibility tests.
     ls_work : local-search budget per attempt at a host count, in step evaluations.
     cpsat_dtime : CP-SAT deterministic-time budget for the exact or re-packing stage.
+    anneal_moves : simulated-annealing budget per attempt at a host count, in proposals
+        (default: ``ANNEAL_MOVES_PER_VM`` per VM, at most ``ANNEAL_MOVES``); 0 skips the stage.
+        An attempt gives up sooner after a temperature cycle without gain (``anneal.STALL_GAIN``).
 
     Returns
     -------
@@ -459,6 +556,8 @@ def solve(
     bounds = lower_bounds(cpu_p, mem_p, cpu_cap_ghz, mem_cap_gb)
     lower_bound, resource = bounds.value, bounds.resource
     local = method in ("auto", "localsearch")
+    if anneal_moves is None:
+        anneal_moves = min(ANNEAL_MOVES, ANNEAL_MOVES_PER_VM * placeable.size)
 
     methods: list[str] = []
     best = None
@@ -497,10 +596,17 @@ def solve(
         if found is not None and _n_hosts(found) < _n_hosts(best):
             best = found
         if open_gap():
+            # The annealing stage makes the attempts at one host fewer that the retries would.
+            retries = 0 if method == "auto" and anneal_moves > 0 else LS_RETRIES
             best = descend(
                 cpu_p, mem_p, best, floor, lower_bound, cpu_cap, mem_cap, seed=seed, max_work=ls_work,
-                deadline=deadline, log=methods,
+                retries=retries, deadline=deadline, log=methods,
             )
+    if method == "auto" and anneal_moves > 0 and open_gap():
+        best = anneal_descend(
+            cpu_p, mem_p, best, lower_bound, cpu_cap, mem_cap, seed=seed, max_moves=anneal_moves, deadline=deadline,
+            log=methods,
+        )
     if method == "auto" and open_gap() and placeable.size <= EXACT_MAX_VMS:
         best, proven = exact_search(
             cpu_p, mem_p, best, lower_bound, (cpu_cap, mem_cap), (cpu_cap_ghz, mem_cap_gb), seed=seed,
