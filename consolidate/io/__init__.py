@@ -16,7 +16,7 @@ import pandas as pd
 from consolidate.errors import InputError
 from consolidate.io.assemble import Selection, assemble
 from consolidate.io.bitbrains import read_bitbrains
-from consolidate.io.detect import existing, file_text, one_line, os_error
+from consolidate.io.detect import Url, existing, file_text, one_line, os_error
 from consolidate.io.formats import detect_format, trace_format
 from consolidate.io.allocation import inventory_traces
 from consolidate.io.inventory import EXPORT_FORMATS, inventory_format, read_inventory
@@ -64,7 +64,9 @@ def read_traces(
 
     Parameters
     ----------
-    path : a file or a folder of per-server files (or a collectd host folder).
+    path : a file or a folder of per-server files (or a collectd host folder, or a folder of
+        long part files such as a Parquet dataset); the long format also from an fsspec URL
+        (``memory://``, ``s3://`` with s3fs installed, ...).
     format : one of :data:`FORMATS`; ``auto`` asks each format in turn
         (:mod:`consolidate.io.formats`): the exports of monitoring tools by their layout, then a
         long file (``timestamp, server_id, cpu_pct`` after the ``columns`` mapping; every Parquet
@@ -96,7 +98,8 @@ def read_traces(
     """
     try:
         selection = _selection(start, end, exclude, servers)
-        if format in EXPORT_FORMATS or (format == "auto" and inventory_format(existing(path))):
+        if format in EXPORT_FORMATS or (format == "auto" and not isinstance(existing(path), Url)
+                                        and inventory_format(existing(path))):
             if inventory is not None or columns or timezone or interval_s is not None or selection is not None:
                 raise InputError(not_for_inventory(path))
             return inventory_traces(path, powered_off=powered_off)
@@ -115,6 +118,8 @@ def _read_traces(path, *, format, inventory, columns, timezone, interval_s, sele
     check_columns(columns)
     p = existing(path)
     fmt = detect_format(p, columns) if format == "auto" else trace_format(format)
+    if isinstance(p, Url) and fmt.name != "long":
+        raise InputError(f"{p}: a URL is read in the long format only, not {fmt.name}; copy the files to a local folder")
     if p.is_dir() and not fmt.reads_folders:
         raise InputError(f"{p}: the {fmt.name} format reads a file ({fmt.summary}), not a folder; give the file")
     if p.is_file() and not fmt.reads_files:
@@ -123,8 +128,10 @@ def _read_traces(path, *, format, inventory, columns, timezone, interval_s, sele
     for name, value in given.items():
         if value and name not in fmt.takes:
             raise InputError(f"--{name} does not apply to the {fmt.name} format ({fmt.summary}); leave it out")
-    samples = fmt.samples(p, **{name: given[name] for name in fmt.takes})
-    return assemble(samples, fmt=fmt.name, path=p, inventory=inventory, interval_s=interval_s, selection=selection)
+    given["servers"] = None if selection is None else selection.only
+    # Not held here: assemble lets go of the raw samples it has selected from.
+    return assemble(fmt.samples(p, **{name: given[name] for name in fmt.takes}), fmt=fmt.name, path=p,
+                    inventory=inventory, interval_s=interval_s, selection=selection)
 
 
 def not_for_inventory(path) -> str:

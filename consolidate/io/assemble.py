@@ -41,6 +41,12 @@ MAX_CPU_MHZ = 1e7
 #: What each resource's unit allows: the largest real value (None: clipped at 100 %).
 PLAUSIBLE = {("cpu", "mhz"): MAX_CPU_MHZ, ("mem", "gb"): MAX_MEM_GB}
 
+#: Samples whose server codes are renumbered at a time, in place (a small index array each).
+RENUMBER_SAMPLES = 1 << 20
+
+#: Samples repaired at a time (the masks of a repair are as long as what it looks at).
+REPAIR_SAMPLES = 1 << 22
+
 
 @dataclass
 class Samples:
@@ -53,6 +59,9 @@ class Samples:
     read from the trace files; ``start_ns`` / ``end_ns`` (exclusive) / ``interval_s`` give the
     span and spacing where the format defines them (a PlanetLab day). ``notes`` are warnings;
     ``conversions`` state, one sentence each, how the file's measures became these (with counts).
+    ``owned``: the arrays are the reader's to give away (writable, referenced nowhere else), so
+    :func:`assemble` repairs them in place instead of copying them, and lets go of each (sets it
+    to None) once it is on the grid.
     """
 
     server_ids: list[str]
@@ -69,6 +78,7 @@ class Samples:
     interval_s: int | None = None
     notes: list[str] = field(default_factory=list)
     conversions: list[str] = field(default_factory=list)
+    owned: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,8 @@ def assemble(
     server. A server without a single usable value is dropped, counted
     (``servers_dropped_no_samples``) and named in a warning; if no server has one, InputError.
     """
-    if len(samples.codes) == 0:
+    # A reader that reads the selection's servers alone has their ids but maybe none of their rows.
+    if len(samples.codes) == 0 and (selection is None or selection.only is None or not samples.server_ids):
         raise InputError(f"{path}: holds no samples; check that the files are not empty")
     samples = _merge_names(samples)
     if selection is not None:
@@ -108,21 +119,19 @@ def assemble(
     user_inventory = None if inventory is None else read_inventory(inventory, powered_off=True)
     counts = dict(samples.counts)
     order = np.argsort(np.asarray(samples.server_ids, dtype=object), kind="stable")
-    rank = np.empty(len(order), dtype=np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    codes = np.ascontiguousarray(rank[samples.codes])
+    codes = _renumbered(samples, order)
     all_ids = [samples.server_ids[i] for i in order]
     n_all = len(all_ids)
 
     warnings: list[str] = list(samples.notes)
-    # The repairs below work in place; the reader's arrays stay its own (and may be read-only).
-    cpu = np.array(samples.cpu)
-    counts["cpu_empty_values"] = int(np.count_nonzero(np.isnan(cpu)))
+    # The repairs below work in place; a reader's arrays stay its own (and may be read-only) unless it gives them away.
+    cpu = samples.cpu if samples.owned else np.array(samples.cpu)
+    counts["cpu_empty_values"] = _empty(cpu)
     _unreal(cpu, counts, warnings, "cpu", samples.cpu_unit)
     _clip(cpu, counts, "cpu", upper=100.0 if samples.cpu_unit == "pct" else None)
-    mem = None if samples.mem is None else np.array(samples.mem)
+    mem = None if samples.mem is None else samples.mem if samples.owned else np.array(samples.mem)
     if mem is not None:
-        counts["mem_empty_values"] = int(np.count_nonzero(np.isnan(mem)))
+        counts["mem_empty_values"] = _empty(mem)
         _unreal(mem, counts, warnings, "mem", samples.mem_unit)
         _clip(mem, counts, "mem", upper=100.0 if samples.mem_unit == "pct" else None)
 
@@ -138,6 +147,14 @@ def assemble(
         last_ns = max(last_ns, samples.end_ns - 1)
     n_steps = grid_shape(n_all, start_ns, last_ns, interval_s)
     cpu_grid = to_grid(codes, time_ns, cpu, n_all, start_ns, interval_s, n_steps)
+    n_samples = len(samples.codes)
+    if samples.owned and samples.cpu_unit == "pct":
+        samples.cpu = cpu = None  # given away: let go once on the grid, before the next grid is made
+    mem_grid = None if mem is None else to_grid(codes, time_ns, mem, n_all, start_ns, interval_s, n_steps)
+    if samples.owned:
+        samples.mem = mem = samples.time_ns = time_ns = None
+        if samples.cpu_unit == "pct":
+            samples.codes = codes = None
 
     keep = cpu_grid.samples > 0
     if not keep.any():
@@ -175,8 +192,7 @@ def assemble(
     missing_pct = 100.0 * float(cpu_grid.filled[keep].sum()) / cpu_pct.size
 
     mem_gb = None
-    if mem is not None:
-        mem_grid = to_grid(codes, time_ns, mem, n_all, start_ns, interval_s, n_steps)
+    if mem_grid is not None:
         mem_gb = _rows(mem_grid.values, keep)
         counts["mem_filled"] = int(mem_grid.filled[keep].sum())
         if samples.mem_unit == "pct":
@@ -204,7 +220,7 @@ def assemble(
         if periods:
             warnings.append(periods)
 
-    quality = QualityReport(samples=len(samples.codes), missing_pct=missing_pct, counts=counts, warnings=tuple(warnings),
+    quality = QualityReport(samples=n_samples, missing_pct=missing_pct, counts=counts, warnings=tuple(warnings),
                             conversions=tuple(samples.conversions), cpu_mean_measured_pct=measured_mean_pct)
     return TraceSet(
         server_ids=server_ids,
@@ -217,6 +233,22 @@ def assemble(
         source=f"{fmt}:{path}",
         measured=np.stack([cpu_grid.late[keep], n_steps - cpu_grid.early[keep]], axis=1).astype(np.int64),
     )
+
+
+def _renumbered(samples: Samples, order: np.ndarray) -> np.ndarray:
+    """The samples' server codes as ranks in ``order`` (int32, contiguous); renumbered in place,
+    a slice at a time, when the reader gave its arrays away."""
+    codes = samples.codes
+    if np.array_equal(order, np.arange(len(order))) and codes.flags.writeable:
+        return np.ascontiguousarray(codes, dtype=np.int32)
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    if not (samples.owned and codes.dtype == np.int32 and codes.flags.c_contiguous):
+        return np.ascontiguousarray(rank[codes])
+    for start in range(0, len(codes), RENUMBER_SAMPLES):
+        part = codes[start : start + RENUMBER_SAMPLES]
+        part[:] = rank[part]
+    return codes
 
 
 def _periods(first_step: np.ndarray, end_step: np.ndarray, start_ns: int, interval_s: int) -> str | None:
@@ -271,11 +303,11 @@ def _select(samples: Samples, selection: Selection, path: Path) -> Samples:
     if unknown:
         notes.append(f"--exclude names {len(unknown)} server(s) the traces do not have: {name_list(unknown)}")
     if not keep.any():
-        span = f"{_utc_text(int(t.min()))} to {_utc_text(int(t.max()))}"
         if selection.only is not None and not np.isin(list(selection.only), ids).any():
             raise InputError(f"{path}: holds none of the {len(selection.only)} servers asked for (e.g. "
                              f"{min(selection.only)!r}; the traces have e.g. {min(samples.server_ids)!r}); check that "
                              "the inventory's server ids are the traces' ones")
+        span = f"{_utc_text(int(t.min()))} to {_utc_text(int(t.max()))}"
         raise InputError(f"{path}: no samples are left inside --start/--end and --exclude (the traces span {span}); "
                          "widen the window or exclude fewer servers")
     present = np.unique(samples.codes[keep])
@@ -293,7 +325,7 @@ def _select(samples: Samples, selection: Selection, path: Path) -> Samples:
     return replace(
         samples, server_ids=list(ids[present]), codes=rank[kept], time_ns=t[keep], cpu=samples.cpu[keep],
         mem=None if samples.mem is None else samples.mem[keep], counts=counts, notes=notes,
-        derived_inventory=derived, start_ns=start_ns, end_ns=end_ns,
+        derived_inventory=derived, start_ns=start_ns, end_ns=end_ns, owned=True,
     )
 
 
@@ -301,20 +333,32 @@ def _utc_text(ns: int) -> str:
     return pd.Timestamp(ns, unit="ns", tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _slices(values: np.ndarray) -> list[np.ndarray]:
+    """Views of ``values`` of :data:`REPAIR_SAMPLES` each: the repairs' masks and copies stay that small."""
+    return [values[start : start + REPAIR_SAMPLES] for start in range(0, len(values), REPAIR_SAMPLES)]
+
+
+def _empty(values: np.ndarray) -> int:
+    return sum(int(np.count_nonzero(np.isnan(part))) for part in _slices(values))
+
+
 def _unreal(values: np.ndarray, counts: dict[str, int], warnings: list[str], resource: str, unit: str | None) -> None:
     """Values that cannot be real (infinite, or above :data:`PLAUSIBLE`) become missing, in place, counted and warned."""
-    infinite = np.isinf(values)
     limit = PLAUSIBLE.get((resource, unit))
-    huge = (np.abs(values) > limit) & ~infinite if limit is not None else np.zeros_like(infinite)
-    counts[f"{resource}_infinite_as_missing"] = int(np.count_nonzero(infinite))
+    n_infinite = n_huge = 0
+    for part in _slices(values):
+        infinite = np.isinf(part)
+        huge = (np.abs(part) > limit) & ~infinite if limit is not None else np.zeros_like(infinite)
+        n_infinite += int(np.count_nonzero(infinite))
+        n_huge += int(np.count_nonzero(huge))
+        part[infinite | huge] = np.nan
+    counts[f"{resource}_infinite_as_missing"] = n_infinite
     if limit is not None:
-        counts[f"{resource}_implausible_as_missing"] = int(np.count_nonzero(huge))
-    bad = infinite | huge
-    if bad.any():
-        values[bad] = np.nan
+        counts[f"{resource}_implausible_as_missing"] = n_huge
+    if n_infinite + n_huge:
         label = {"cpu": "CPU", "mem": "memory"}[resource]
         rule = "infinite" + (f" or above {limit:g} {unit.upper() if unit == 'mhz' else 'GB'}, more than any server has" if limit else "")
-        warnings.append(f"treated {int(bad.sum())} {label} value(s) as missing samples because they cannot be real ({rule})")
+        warnings.append(f"treated {n_infinite + n_huge} {label} value(s) as missing samples because they cannot be real ({rule})")
 
 
 def _check_span(interval_s: int, first_ns: int, last_ns: int, samples: Samples, path: Path) -> None:
@@ -331,13 +375,18 @@ def _check_span(interval_s: int, first_ns: int, last_ns: int, samples: Samples, 
 
 def _clip(values: np.ndarray, counts: dict[str, int], resource: str, upper: float | None) -> None:
     """Negative values to 0, and above ``upper`` (percent sources) to ``upper``, in place, counted."""
-    below = values < 0
-    counts[f"{resource}_below_0_clipped"] = int(np.count_nonzero(below))
-    values[below] = 0.0
+    n_below = n_above = 0
+    for part in _slices(values):
+        below = part < 0
+        n_below += int(np.count_nonzero(below))
+        part[below] = 0.0
+        if upper is not None:
+            above = part > upper
+            n_above += int(np.count_nonzero(above))
+            part[above] = upper
+    counts[f"{resource}_below_0_clipped"] = n_below
     if upper is not None:
-        above = values > upper
-        counts[f"{resource}_above_100_clipped"] = int(np.count_nonzero(above))
-        values[above] = upper
+        counts[f"{resource}_above_100_clipped"] = n_above
 
 
 def _interval(given: int | None, samples: Samples, codes: np.ndarray, n_rows: int, path: Path) -> int:

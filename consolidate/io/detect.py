@@ -5,7 +5,8 @@ from __future__ import annotations
 import codecs
 import gzip
 import zlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from consolidate.errors import InputError
 
@@ -29,10 +30,64 @@ BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codec
 SHOWN_CHARS = 60
 
 
+class Url(str):
+    """A file or folder named by an fsspec URL (``memory://``, ``s3://``, ...), opened through fsspec."""
 
-def existing(path: str | Path) -> Path:
-    """``path`` as a Path, or InputError if nothing is there or it cannot be read."""
-    p = Path(path)
+    @property
+    def name(self) -> str:
+        return self.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.name).suffix
+
+    def is_dir(self) -> bool:
+        fs, root = url_filesystem(self)
+        return bool(fs.isdir(root))
+
+    def is_file(self) -> bool:
+        fs, root = url_filesystem(self)
+        return bool(fs.isfile(root))
+
+
+def url_filesystem(url: str):
+    """The fsspec file system of ``url`` and the path inside it; InputError when the protocol's package is missing."""
+    import fsspec
+
+    try:
+        return fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as err:
+        protocol = url.split("://", 1)[0]
+        raise InputError(f"{url}: cannot open the {protocol}:// URL ({one_line(str(err), 200)}); install its fsspec "
+                         "package (e.g. s3fs, gcsfs, adlfs) or give a local path") from None
+
+
+def located(path: str | Path) -> Path | Url:
+    """A local path as a Path (``file://`` URLs too), any other fsspec URL as a :class:`Url`."""
+    text = str(path)
+    if isinstance(path, Path) or "://" not in text:
+        return Path(path)
+    if text.startswith("file://"):
+        return Path(text.removeprefix("file://"))
+    return Url(text)
+
+
+def open_binary(path: Path | Url) -> BinaryIO:
+    """A file opened for reading bytes, local or through fsspec."""
+    if isinstance(path, Url):
+        fs, root = url_filesystem(path)
+        return fs.open(root, "rb")
+    return open(path, "rb")
+
+
+def existing(path: str | Path) -> Path | Url:
+    """``path`` as a Path (or :class:`Url`), or InputError if nothing is there or it cannot be read."""
+    p = located(path)
+    if isinstance(p, Url):
+        fs, root = url_filesystem(p)
+        if not fs.exists(root):
+            raise InputError(f"{p}: no such file or folder; check the URL")
+        return p
     try:
         if not p.exists():
             raise InputError(f"{p}: no such file or folder; check the path")
@@ -100,7 +155,7 @@ def trace_files(folder: Path) -> list[Path]:
 def compression_of(path: Path) -> str | None:
     """``"gzip"`` for a gzip file (whatever its name), None for an uncompressed one; InputError
     naming any other compression, which the tool does not read."""
-    with open(path, "rb") as raw:
+    with open_binary(path) as raw:
         magic = raw.read(8)
     if magic[:2] == GZIP_MAGIC:
         return "gzip"
@@ -131,7 +186,7 @@ def file_bytes(path: Path) -> bytes:
 def head_bytes(path: Path, size: int = HEAD_BYTES) -> bytes:
     """The first ``size`` bytes of a file's content (after gunzipping)."""
     compressed = compression_of(path)
-    with open(path, "rb") as raw:
+    with open_binary(path) as raw:
         if compressed is None:
             return raw.read(size)
         try:
@@ -141,8 +196,8 @@ def head_bytes(path: Path, size: int = HEAD_BYTES) -> bytes:
             raise damaged_gzip(path) from None
 
 
-def is_parquet(path: Path) -> bool:
-    with open(path, "rb") as raw:
+def is_parquet(path: Path | Url) -> bool:
+    with open_binary(path) as raw:
         return raw.read(4) == PARQUET_MAGIC
 
 

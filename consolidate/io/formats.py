@@ -15,7 +15,7 @@ from pathlib import Path
 
 from consolidate.errors import InputError
 from consolidate.io.assemble import Samples
-from consolidate.io.detect import head_bytes, trace_files
+from consolidate.io.detect import Url, head_bytes, trace_files
 
 #: How many files of a folder detection looks at (a script or a report among them is skipped).
 FILES_SNIFFED = 10
@@ -35,6 +35,7 @@ class TraceFormat:
     ``looks_folder(folder)`` does so for a folder laid out other than as a folder of such files
     (a collectd host folder). ``reads`` is ``"file"``, ``"folder"`` (of files the format
     ``looks`` at) or ``"both"``. ``summary`` names the format for ``--help`` and messages.
+    ``takes`` may also name ``"servers"``: the reader reads the selection's servers alone.
     """
 
     name: str
@@ -78,25 +79,41 @@ def _head_or_none(path: Path) -> bytes | None:
         return None
 
 
-def detect_format(path: Path, columns: dict[str, str] | None) -> TraceFormat:
-    """The format of a file or folder, or InputError naming what was found and the formats."""
+def detect_format(path: Path | Url, columns: dict[str, str] | None) -> TraceFormat:
+    """The format of a file or folder, or InputError naming what was found and the formats.
+
+    A folder no format's layout or files claim is ``long`` when it holds long part files (a
+    Parquet dataset, several long CSVs; in sub-folders too). A URL is read as ``long`` alone.
+    """
+    from consolidate.io.long import long_parts
+    from consolidate.io.tabular import detect_file_format
+
     formats = trace_formats()
+    if isinstance(path, Url):
+        if (long_parts(path, columns) if path.is_dir() else detect_file_format(path, columns) == "long"):
+            return formats["long"]
+        raise InputError(f"{path}: a URL is read in the long format only ({formats['long'].summary}), and this is "
+                         "not one; copy the files to a local folder")
     if path.is_dir():
         for fmt in formats.values():
             if fmt.looks_folder is not None and fmt.looks_folder(path):
                 return fmt
-        files = trace_files(path)
+        try:
+            files = trace_files(path)
+        except InputError:
+            files = []  # a Parquet dataset keeps its files in partition folders
         for f in files[:FILES_SNIFFED]:
             head = _head_or_none(f)
             for fmt in formats.values():
                 if head is not None and fmt.reads_folders and fmt.looks is not None and fmt.looks(f, head):
                     return fmt
+        if long_parts(path, columns):
+            return formats["long"]
+        files = files or trace_files(path)
         raise InputError(f"{path}: cannot tell the format of its files (first: {files[0].name}); formats: {format_help()}; "
                          "pass --format")
     head = head_bytes(path)
     for fmt in formats.values():
         if fmt.reads_files and fmt.looks is not None and fmt.looks(path, head):
             return fmt
-    from consolidate.io.tabular import detect_file_format
-
     return formats[detect_file_format(path, columns)]

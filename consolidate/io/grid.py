@@ -17,6 +17,9 @@ from consolidate.jit import njit
 
 NS_PER_S = 1_000_000_000
 
+#: Grid rows summed at a time (the sum copies its input).
+SUM_ROWS = 256
+
 #: Largest grid (servers x steps) a read may build: 2e9 float32 cells are 8 GB per resource.
 MAX_GRID_CELLS = 2_000_000_000
 
@@ -56,38 +59,41 @@ def _kth_smallest(values: np.ndarray, n: int, k: int) -> int:
     return values[k]
 
 
-@njit(f"({_SAMPLES}, int64)")
-def _median_spacing(codes: np.ndarray, time_ns: np.ndarray, n_rows: int):
-    """Per server, the median spacing of its distinct timestamps (float64 ns, NaN for fewer
-    than two), and whether each server's samples came in time order (if not, the medians are
-    not computed)."""
-    n = codes.shape[0]
-    offsets = np.zeros(n_rows + 1, dtype=np.int64)
-    for i in range(n):
-        offsets[codes[i] + 1] += 1
-    for r in range(n_rows):
-        offsets[r + 1] += offsets[r]
-    # Counting sort by server, stable: each server's timestamps in their input order.
-    fill = np.empty(n_rows, dtype=np.int64)
-    for r in range(n_rows):
-        fill[r] = offsets[r]
-    gathered = np.empty(n, dtype=np.int64)
-    for i in range(n):
+#: Samples gathered at a time where the interval is detected (32 MB of int64 timestamps).
+GATHER_SAMPLES = 1 << 22
+
+
+@njit(f"({_SAMPLES}, int64[::1], int64, int64, int64[::1])")
+def _gather(codes: np.ndarray, time_ns: np.ndarray, offsets: np.ndarray, lo: int, hi: int, gathered: np.ndarray) -> None:
+    """The timestamps of servers ``lo`` to before ``hi``, server by server, each in input order
+    (a stable counting sort; ``offsets[r]`` is where server ``r``'s start, counted from ``lo``'s)."""
+    fill = np.empty(hi - lo, dtype=np.int64)
+    for r in range(lo, hi):
+        fill[r - lo] = offsets[r] - offsets[lo]
+    for i in range(codes.shape[0]):
         r = codes[i]
-        gathered[fill[r]] = time_ns[i]
-        fill[r] += 1
-    out = np.empty(n_rows)
-    steps = np.empty(n, dtype=np.int64)
-    for r in range(n_rows):
+        if lo <= r < hi:
+            gathered[fill[r - lo]] = time_ns[i]
+            fill[r - lo] += 1
+
+
+@njit("(int64[::1], int64[::1], float64[::1], int64[::1])")
+def _spacing(gathered: np.ndarray, ends: np.ndarray, out: np.ndarray, steps: np.ndarray) -> bool:
+    """Per server (its timestamps ``gathered[ends[r - 1]:ends[r]]``), the median spacing of its
+    distinct timestamps into ``out`` (NaN for fewer than two); False, with ``out`` unfinished, as
+    soon as one server's timestamps are not in time order."""
+    start = 0
+    for r in range(ends.shape[0]):
         out[r] = np.nan
         k = 0
-        for j in range(offsets[r] + 1, offsets[r + 1]):
+        for j in range(start + 1, ends[r]):
             d = gathered[j] - gathered[j - 1]
             if d < 0:
-                return out, False
+                return False
             if d > 0:
                 steps[k] = d
                 k += 1
+        start = ends[r]
         if k == 0:
             continue
         # Median as numpy's: the middle value, or the mean of the two middle ones.
@@ -100,23 +106,38 @@ def _median_spacing(codes: np.ndarray, time_ns: np.ndarray, n_rows: int):
             if steps[j] < high:
                 high = steps[j]
         out[r] = (low + high) / 2
-    return out, True
+    return True
 
 
 def median_spacing_ns(codes: np.ndarray, time_ns: np.ndarray, n_rows: int) -> np.ndarray:
     """Median spacing between one server's distinct timestamps, per server (float64 ns).
 
-    Samples may come in any order: each server's timestamps are gathered (counting sort by
-    server, stable), and all samples are sorted by server and time only when some server's are
-    not in order already. Repeated timestamps are not spacings and are skipped. A server with
-    fewer than two distinct timestamps gets NaN.
+    Samples may come in any order: the timestamps of a batch of servers (about
+    :data:`GATHER_SAMPLES` of them, so the work memory stays small however many samples there
+    are) are gathered server by server in input order, and sorted by server and time only when
+    some server's are not in order already. Repeated timestamps are not spacings and are
+    skipped. A server with fewer than two distinct timestamps gets NaN.
     """
     codes = np.ascontiguousarray(codes, dtype=np.int32)
     time_ns = np.ascontiguousarray(time_ns, dtype=np.int64)
-    out, in_order = _median_spacing(codes, time_ns, n_rows)
-    if not in_order:
-        by_time = np.lexsort((time_ns, codes))
-        out, _ = _median_spacing(codes[by_time], time_ns[by_time], n_rows)
+    per_server = np.zeros(n_rows, dtype=np.int64)
+    for start in range(0, len(codes), GATHER_SAMPLES):  # bincount makes its input int64: a slice at a time
+        per_server += np.bincount(codes[start : start + GATHER_SAMPLES], minlength=n_rows)
+    offsets = np.concatenate([[0], np.cumsum(per_server)]).astype(np.int64)
+    out = np.empty(n_rows)
+    lo = 0
+    while lo < n_rows:
+        hi = max(int(np.searchsorted(offsets, offsets[lo] + GATHER_SAMPLES, side="right")) - 1, lo + 1)
+        hi = min(hi, n_rows)
+        gathered = np.empty(int(offsets[hi] - offsets[lo]), dtype=np.int64)
+        _gather(codes, time_ns, offsets, lo, hi, gathered)
+        ends = np.ascontiguousarray(offsets[lo + 1 : hi + 1] - offsets[lo])
+        steps = np.empty(max(int(per_server[lo:hi].max()), 1), dtype=np.int64)
+        if not _spacing(gathered, ends, out[lo:hi], steps):
+            server = np.repeat(np.arange(hi - lo), per_server[lo:hi])
+            gathered = np.ascontiguousarray(gathered[np.lexsort((gathered, server))])
+            _spacing(gathered, ends, out[lo:hi], steps)
+        lo = hi
     return out
 
 
@@ -248,6 +269,8 @@ def to_grid(
     scatter_max(np.ascontiguousarray(codes, dtype=np.int32), np.ascontiguousarray(time_ns, dtype=np.int64),
                 np.ascontiguousarray(values, dtype=np.float32), np.int64(start_ns), np.int64(interval_s * NS_PER_S),
                 grid, samples, merged)
-    measured_sum = np.nansum(grid, axis=1, dtype=np.float64)
+    measured_sum = np.empty(n_rows)
+    for start in range(0, n_rows, SUM_ROWS):  # nansum copies what it sums: a slice at a time
+        measured_sum[start : start + SUM_ROWS] = np.nansum(grid[start : start + SUM_ROWS], axis=1, dtype=np.float64)
     fill_rows(grid, gaps, late, early)
     return Gridded(grid, samples, merged, gaps, late, early, measured_sum)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from consolidate.errors import InputError
 from consolidate.io.detect import (
     HEAD_BYTES,
+    Url,
     compression_of,
     damaged_gzip,
     encoding_note,
@@ -27,6 +28,7 @@ from consolidate.io.detect import (
     head_bytes,
     head_text,
     is_parquet,
+    open_binary,
     os_error,
     readable,
     shown,
@@ -41,6 +43,10 @@ TIME_NAMES = ("timestamp", "time", "datetime", "date", "ts", "time_utc")
 
 #: pyarrow parses in blocks of this size, one per thread; large blocks keep chunk counts low.
 BLOCK_BYTES = 1 << 24
+
+#: Block size of a CSV read block by block: pyarrow's streaming reader holds a few blocks ahead
+#: (about 160 MB at 4 MB blocks, 630 MB at 16 MB), and smaller blocks parse no slower.
+STREAM_BLOCK_BYTES = 1 << 22
 
 #: Largest header a CSV may have (a wide file with very many servers has a long first line).
 MAX_HEADER_BYTES = 1 << 26
@@ -107,7 +113,8 @@ def name_text(names: tuple[str, ...] | list[str], shown_names: int = 12) -> str:
 def csv_stream(head: CsvHead) -> pa.NativeFile:
     """The CSV's bytes, gunzipped when gzip-compressed whatever the file's name."""
     try:
-        return pa.input_stream(str(head.path), compression=compression_of(head.path))
+        source = open_binary(head.path) if isinstance(head.path, Url) else str(head.path)
+        return pa.input_stream(source, compression=compression_of(head.path))
     except OSError as err:
         raise os_error(head.path, err) from None
 
@@ -163,51 +170,104 @@ def epoch_or_time_type(value: str) -> pa.DataType:
 
 
 def read_csv_columns(head: CsvHead, types: dict[str, pa.DataType], time_column: str | None) -> pa.Table:
-    """The named columns of a CSV, typed; a time column that does not parse as typed is re-read as text.
-
-    The file is read whole in its encoding; gzip data is checked whole (a cut or damaged
-    stream is an InputError, never a partial read). Bytes that are not UTF-8 past the part the
-    encoding was judged from are re-read as cp1252.
-    """
-    dupes = sorted({n for n in types if head.names.count(n) > 1})
-    if dupes:
-        raise InputError(f"{head.path}: the header has column {shown(dupes[0])} more than once; give each column a unique name")
-    encoding = head.encoding
-    parse = pacsv.ParseOptions(delimiter=head.delimiter)
+    """The named columns of a CSV, typed, read whole by pyarrow's multi-threaded reader; the
+    retries and errors are those of :class:`CsvBlocks`."""
+    blocks = CsvBlocks(head, types, time_column)
     while True:
-        read = pacsv.ReadOptions(column_names=list(head.names), skip_rows=1, block_size=BLOCK_BYTES,
-                                 encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding)
-        convert = pacsv.ConvertOptions(include_columns=list(types), column_types=types, null_values=sorted(NULL_TOKENS))
         try:
-            with csv_stream(head) as stream:
-                table = pacsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+            with csv_stream(blocks.head) as stream:
+                table = pacsv.read_csv(stream, **blocks.options())
         except pa.ArrowInvalid as err:
-            text = str(err)
-            if "UTF8" in text and encoding in ("utf-8", "utf-8-sig"):
-                encoding = "cp1252"
-                head = CsvHead(head.path, head.delimiter, head.names, head.rows, "cp1252")
-                continue
-            match = _CONVERSION.search(text)
-            if match is None:
-                raise InputError(f"{head.path}: cannot read the CSV ({_parse_detail(text, head)})") from None
-            column, value = head.names[int(match.group(1))], match.group(2)
-            if column == time_column and types[column] != pa.string():
-                # whole epoch seconds may turn fractional further down; other mixed forms are
-                # re-read as text, which to_utc_ns parses value by value, naming a bad row
-                types = {**types, column: pa.float64() if types[column] == pa.int64() else pa.string()}
-                continue
-            raise InputError(
-                f"{head.path}: {_line_of(head, column, value)}, column {shown(column)}: {shown(value)} is not a number; {EMPTY_CELL_HINT}"
-            ) from None
-        except UnicodeDecodeError as err:
-            raise InputError(f"{head.path}: bytes past the start are not {head.encoding} ({err.reason}); save the file as UTF-8") from None
-        except OSError as err:
-            if compression_of(head.path) == "gzip" and not isinstance(err, (PermissionError, FileNotFoundError)):
-                raise damaged_gzip(head.path) from None
-            raise os_error(head.path, err) from None
+            blocks.again(str(err))
+            continue
+        except (UnicodeDecodeError, OSError) as err:
+            raise blocks.failed(err) from None
         if table.num_rows == 0:
             raise InputError(f"{head.path}: the file has a header but no samples")
-        return table.replace_schema_metadata({b"encoding": encoding.encode()})
+        return table.replace_schema_metadata({b"encoding": blocks.encoding.encode()})
+
+
+class CsvBlocks:
+    """The named columns of a CSV, typed, as record batches of about ``block_bytes`` of text each
+    (pyarrow's streaming reader), so that a reader holds a few blocks of Arrow data at a time.
+
+    Iterating yields the batches in file order; a None between them means the read started again
+    from the top, so the batches before it are to be dropped: bytes past the part the encoding
+    was judged from are not UTF-8 (re-read as cp1252), or a time column does not parse as typed
+    (re-read as float or text). :attr:`encoding` is the encoding finally read in. Gzip data is
+    checked whole: a cut or damaged stream is an InputError, never a partial read.
+    """
+
+    def __init__(self, head: CsvHead, types: dict[str, pa.DataType], time_column: str | None,
+                 block_bytes: int = BLOCK_BYTES) -> None:
+        dupes = sorted({n for n in types if head.names.count(n) > 1})
+        if dupes:
+            raise InputError(f"{head.path}: the header has column {shown(dupes[0])} more than once; give each column a unique name")
+        self.head = head
+        self.types = dict(types)
+        self.time_column = time_column
+        self.block_bytes = block_bytes
+
+    @property
+    def encoding(self) -> str:
+        return self.head.encoding
+
+    def options(self) -> dict[str, object]:
+        """pyarrow's read, parse and convert options for the next read."""
+        head = self.head
+        return {
+            "read_options": pacsv.ReadOptions(column_names=list(head.names), skip_rows=1, block_size=self.block_bytes,
+                                              encoding="utf8" if head.encoding in ("utf-8", "utf-8-sig") else head.encoding),
+            "parse_options": pacsv.ParseOptions(delimiter=head.delimiter),
+            "convert_options": pacsv.ConvertOptions(include_columns=list(self.types), column_types=self.types,
+                                                    null_values=sorted(NULL_TOKENS)),
+        }
+
+    def __iter__(self) -> Iterator[pa.RecordBatch | None]:
+        while True:
+            started = False
+            try:
+                with csv_stream(self.head) as stream:
+                    for batch in pacsv.open_csv(stream, **self.options()):
+                        started = True
+                        yield batch
+                return
+            except pa.ArrowInvalid as err:
+                self.again(str(err))
+            except (UnicodeDecodeError, OSError) as err:
+                raise self.failed(err) from None
+            if started:
+                yield None
+
+    def again(self, text: str) -> None:
+        """Change the encoding or the time column's type for the next read, or raise the InputError
+        that pyarrow's error ``text`` means."""
+        head = self.head
+        if "UTF8" in text and head.encoding in ("utf-8", "utf-8-sig"):
+            self.head = CsvHead(head.path, head.delimiter, head.names, head.rows, "cp1252")
+            return
+        match = _CONVERSION.search(text)
+        if match is None:
+            raise InputError(f"{head.path}: cannot read the CSV ({_parse_detail(text, head, self.block_bytes)})")
+        column, value = head.names[int(match.group(1))], match.group(2)
+        kind = self.types[column]
+        if column == self.time_column and kind != pa.string():
+            # whole epoch seconds may turn fractional further down; other mixed forms are
+            # re-read as text, which to_utc_ns parses value by value, naming a bad row
+            self.types[column] = pa.float64() if kind == pa.int64() else pa.string()
+            return
+        raise InputError(
+            f"{head.path}: {_line_of(head, column, value)}, column {shown(column)}: {shown(value)} is not a number; {EMPTY_CELL_HINT}"
+        )
+
+    def failed(self, err: UnicodeDecodeError | OSError) -> InputError:
+        """The InputError of a decoding or operating-system error while reading."""
+        path = self.head.path
+        if isinstance(err, UnicodeDecodeError):
+            return InputError(f"{path}: bytes past the start are not {self.head.encoding} ({err.reason}); save the file as UTF-8")
+        if compression_of(path) == "gzip" and not isinstance(err, (PermissionError, FileNotFoundError)):
+            return damaged_gzip(path)
+        return os_error(path, err)
 
 
 def table_note(path: Path, table: pa.Table) -> str | None:
@@ -216,7 +276,7 @@ def table_note(path: Path, table: pa.Table) -> str | None:
     return encoding_note(path, metadata.get(b"encoding", b"utf-8").decode())
 
 
-def _parse_detail(text: str, head: CsvHead) -> str:
+def _parse_detail(text: str, head: CsvHead, block_bytes: int) -> str:
     """What pyarrow's parse error says, in the user's words."""
     detail = text.splitlines()[0].removeprefix("CSV parse error: ")
     expected = re.search(r"Expected (\d+) columns, got (\d+)", detail)
@@ -226,7 +286,7 @@ def _parse_detail(text: str, head: CsvHead) -> str:
         return (f"a row has {expected.group(2)} columns where the header has {expected.group(1)}{what}; "
                 "every row needs the header's columns, separated as the header is")
     if "straddling" in detail or "block" in detail:
-        return f"a row is longer than {BLOCK_BYTES >> 20} MB, or a quote is never closed; check the file's quoting"
+        return f"a row is longer than {block_bytes >> 20} MB, or a quote is never closed; check the file's quoting"
     return shown(detail)[1:-1] + "; check that every row has the header's columns"
 
 
@@ -235,15 +295,22 @@ def _line_of(head: CsvHead, column: str, value: str) -> str:
     convert = pacsv.ConvertOptions(include_columns=[column], column_types={column: pa.string()})
     read = pacsv.ReadOptions(column_names=list(head.names), skip_rows=1, block_size=BLOCK_BYTES,
                              encoding="utf8" if head.encoding in ("utf-8", "utf-8-sig") else head.encoding)
+    offset = 0
     with csv_stream(head) as stream:
-        text = pacsv.read_csv(stream, read_options=read, parse_options=pacsv.ParseOptions(delimiter=head.delimiter),
-                              convert_options=convert)
-    row = pc.index(pc.utf8_trim_whitespace(text.column(0)), value.strip()).as_py()
-    return f"line {row + 2}" if row >= 0 else "a row"
+        for batch in pacsv.open_csv(stream, read_options=read, parse_options=pacsv.ParseOptions(delimiter=head.delimiter),
+                                    convert_options=convert):
+            row = pc.index(pc.utf8_trim_whitespace(batch.column(0)), value.strip()).as_py()
+            if row >= 0:
+                return f"line {offset + row + 2}"
+            offset += batch.num_rows
+    return "a row"
 
 
-def parquet_names(path: Path) -> tuple[str, ...]:
+def parquet_names(path: Path | Url) -> tuple[str, ...]:
     try:
+        if isinstance(path, Url):
+            with open_binary(path) as raw:
+                return tuple(str(n) for n in pq.read_schema(raw).names)
         return tuple(str(n) for n in pq.read_schema(path).names)
     except PermissionError as err:
         raise os_error(path, err) from None
@@ -266,6 +333,18 @@ def read_parquet_columns(path: Path, names: list[str]) -> pa.Table:
     if table.num_rows == 0:
         raise InputError(f"{path}: the Parquet file has no rows")
     return table
+
+
+def parquet_batches(path: Path | Url, names: list[str], rows: int) -> Iterator[pa.RecordBatch]:
+    """The columns ``names`` of a Parquet file, ``rows`` rows a record batch, with the errors of :func:`read_parquet_columns`."""
+    try:
+        with open_binary(path) as raw:
+            # without pre-buffering, pyarrow holds one column chunk at a time, not a whole row group
+            yield from pq.ParquetFile(raw, pre_buffer=False).iter_batches(batch_size=rows, columns=names)
+    except PermissionError as err:
+        raise os_error(path, err) from None
+    except (pa.ArrowException, OSError, ValueError, IndexError) as err:
+        raise InputError(f"{path}: cannot read the Parquet file ({_first_line(err)}); re-export it") from None
 
 
 def float32_values(column: pa.ChunkedArray, where: str, locate: Callable[[int], str]) -> np.ndarray:
@@ -292,36 +371,59 @@ def float32_values(column: pa.ChunkedArray, where: str, locate: Callable[[int], 
     raise InputError(f"{where}: holds {kind} values, not numbers")
 
 
-def server_codes(column: pa.ChunkedArray, where: str, locate: Callable[[int], str]) -> tuple[list[str], np.ndarray]:
-    """Server ids (in order of first appearance) and each row's int32 code into them.
+class ServerIds:
+    """Server ids met block by block, in order of first appearance, stripped of surrounding blanks.
 
-    Each block's dictionary is matched against the ids seen so far with vectorised look-ups,
-    so the cost does not grow with rows x servers. Ids are stripped of surrounding blanks.
+    :meth:`codes` gives a block's int32 codes into :attr:`ids`: each block's dictionary is
+    matched against the ids seen so far with vectorised look-ups, so the cost does not grow with
+    rows x servers. Each id keeps where its first row is, for :meth:`check`.
     """
-    if column.null_count:
-        raise InputError(f"{where}, {locate(pc.index(pc.is_null(column), True).as_py())}: the server id is empty; every sample needs one")
-    if not pa.types.is_dictionary(column.type):
-        try:
-            column = pc.dictionary_encode(column.cast(pa.string()))
-        except pa.ArrowException:
-            raise InputError(f"{where}: holds {column.type} values, not server ids; give text or numbers") from None
-    known = pa.array([], type=pa.string())
-    parts = []
-    for chunk in column.chunks:
-        local = pc.utf8_trim_whitespace(chunk.dictionary.cast(pa.string()))
-        where_known = pc.index_in(local, value_set=known)
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self._known = pa.array([], type=pa.string())
+        self._first: list[tuple[str, str]] = []
+
+    def codes(self, column: pa.Array, where: str, locate: Callable[[int], str]) -> np.ndarray:
+        """The codes of a block without empty cells; ``locate`` names a row of the block."""
+        if not pa.types.is_dictionary(column.type):
+            try:
+                column = pc.dictionary_encode(column.cast(pa.string()))
+            except pa.ArrowException:
+                raise InputError(f"{where}: holds {column.type} values, not server ids; give text or numbers") from None
+        local = pc.utf8_trim_whitespace(column.dictionary.cast(pa.string()))
+        where_known = pc.index_in(local, value_set=self._known)
         new = pc.unique(pc.filter(local, pc.is_null(where_known)))
+        before = len(self.ids)
         if len(new):
-            known = pa.concat_arrays([known, new])
-            where_known = pc.index_in(local, value_set=known)
+            self._known = pa.concat_arrays([self._known, new])
+            self.ids += new.to_pylist()
+            where_known = pc.index_in(local, value_set=self._known)
         mapping = where_known.to_numpy(zero_copy_only=False).astype(np.int32)
-        parts.append(mapping[chunk.indices.to_numpy(zero_copy_only=False)])
-    codes = np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
-    ids = known.to_pylist()
-    if "" in ids:
-        raise InputError(f"{where}, {locate(int(np.argmax(codes == ids.index(''))))}: the server id is empty; every sample needs one")
-    check_ids(ids, where, lambda k: locate(int(np.argmax(codes == k))))
-    return ids, codes
+        codes = mapping[column.indices.to_numpy(zero_copy_only=False)]
+        if len(new):
+            rows = np.flatnonzero(codes >= before)
+            fresh, first = np.unique(codes[rows], return_index=True)
+            # an id of the dictionary that no row uses (a categorical's unused category) is named at the first row
+            at = np.zeros(len(self.ids) - before, dtype=np.int64)
+            at[fresh - before] = rows[first]
+            self._first += [(where, locate(int(i))) for i in at]
+        return codes
+
+    def check(self, since: int) -> None:
+        """InputError for an empty id or one that cannot be a server's name, among the ids from ``since`` on."""
+        for k in range(since, len(self.ids)):
+            if self.ids[k] == "":
+                where, row = self._first[k]
+                raise InputError(f"{where}, {row}: the server id is empty; every sample needs one")
+        for k in range(since, len(self.ids)):
+            where, row = self._first[k]
+            check_ids([self.ids[k]], where, lambda _, row=row: row)
+
+    def forget(self, since: int) -> None:
+        """Drop the ids from ``since`` on (a file read again from its top)."""
+        del self.ids[since:], self._first[since:]
+        self._known = self._known.slice(0, since)
 
 
 #: The longest server id taken as real (host names are at most 255 characters).

@@ -102,7 +102,7 @@ def _timestamp_ns(column: pa.ChunkedArray, where: str, locate: Callable[[int], s
     """A typed timestamp column as int64 ns, its range checked in its own unit first (no overflow)."""
     per_s = _UNIT_PER_S[column.type.unit]
     raw = np.ascontiguousarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
-    _check_range(raw.astype(np.float64) / per_s, where, locate, lambda i: "the timestamp")
+    check_range(raw.astype(np.float64) / per_s, where, locate, lambda i: "the timestamp")
     return raw * (NS_PER_S // per_s)
 
 
@@ -120,7 +120,7 @@ def _epoch_ns(column: pa.ChunkedArray, where: str, locate: Callable[[int], str],
     magnitude = float(np.median(np.abs(as_float)))
     unit, per_s = next((name, per) for name, per, below in EPOCH_UNITS if magnitude < below)
     seconds = as_float / per_s
-    _check_range(seconds, where, locate, lambda i: f"{values[i]!r} read as epoch {unit} (the unit the column's magnitude gives)")
+    check_range(seconds, where, locate, lambda i: f"{values[i]!r} read as epoch {unit} (the unit the column's magnitude gives)")
     scale = NS_PER_S // per_s
     if unit != "seconds":
         counts[f"epoch_{unit}_timestamps"] = counts.get(f"epoch_{unit}_timestamps", 0) + int(values.size)
@@ -129,7 +129,7 @@ def _epoch_ns(column: pa.ChunkedArray, where: str, locate: Callable[[int], str],
     return np.round(as_float * scale).astype(np.int64)
 
 
-def _check_range(seconds: np.ndarray, where: str, locate: Callable[[int], str], what: Callable[[int], str]) -> None:
+def check_range(seconds: np.ndarray, where: str, locate: Callable[[int], str], what: Callable[[int], str]) -> None:
     """InputError naming the first time (epoch seconds, float) outside the plausible range."""
     low, high = EARLIEST.value / NS_PER_S, LATEST.value / NS_PER_S
     out = ~((seconds >= low) & (seconds < high))
@@ -191,7 +191,7 @@ def _text_ns(column: pa.ChunkedArray, timezone: str | None, where: str, locate: 
         unit = parsed.dt.unit
         raw = parsed.astype("int64").to_numpy()
         rows = np.flatnonzero(mask)
-        _check_range(raw.astype(np.float64) / _UNIT_PER_S[unit], where, lambda i, rows=rows: locate(int(rows[i])),
+        check_range(raw.astype(np.float64) / _UNIT_PER_S[unit], where, lambda i, rows=rows: locate(int(rows[i])),
                      lambda i, rows=rows: shown(text[rows[i]]))
         part = raw * (NS_PER_S // _UNIT_PER_S[unit])
         ns[mask] = part if utc else _localize(part, timezone, counts)
