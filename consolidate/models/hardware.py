@@ -79,13 +79,17 @@ def busy_cores(cpu_pct: np.ndarray, cores: np.ndarray, threads: np.ndarray, smt_
     -------
     float64 (servers, steps) busy physical cores.
     """
-    u = np.asarray(cpu_pct, dtype=np.float64) / 100.0
-    cores = np.asarray(cores, dtype=np.float64)[:, None]
-    k = (np.asarray(threads, dtype=np.float64) / np.asarray(cores[:, 0]))[:, None]
-    ku = k * u
-    smt = k > 1.0
-    extra = np.where(smt, smt_gain * np.maximum(0.0, ku - 1.0) / np.where(smt, k - 1.0, 1.0), 0.0)
-    return cores * np.where(smt, np.minimum(ku, 1.0) + extra, u)
+    from consolidate.models.busy import busy  # numba: loaded where demand is computed, not for --help
+
+    return busy(cpu_pct, cores, threads, smt_gain, 1.0, 1.0, np.float64)
+
+
+def busy_share(cpu_pct: np.ndarray, cores: np.ndarray, threads: np.ndarray, smt_gain: float,
+               full_cores: np.ndarray) -> np.ndarray:
+    """:func:`busy_cores` over ``full_cores`` (servers,), float32 (servers, steps)."""
+    from consolidate.models.busy import busy
+
+    return busy(cpu_pct, cores, threads, smt_gain, 1.0, full_cores, np.float32)
 
 
 def cpu_demand_ghz(
@@ -97,8 +101,10 @@ def cpu_demand_ghz(
     smt_gain: float,
 ) -> np.ndarray:
     """CPU demand in effective GHz: busy cores x ``ghz`` x ``perf``, float64 (servers, steps)."""
-    scale = (np.asarray(ghz, dtype=np.float64) * np.asarray(perf, dtype=np.float64))[:, None]
-    return busy_cores(cpu_pct, cores, threads, smt_gain) * scale
+    scale = np.asarray(ghz, dtype=np.float64) * np.asarray(perf, dtype=np.float64)
+    from consolidate.models.busy import busy
+
+    return busy(cpu_pct, cores, threads, smt_gain, scale, 1.0, np.float64)
 
 
 def host_cpu_ghz(host: HostModel, smt_gain: float, cpu_overhead: float = 0.0) -> float:

@@ -24,7 +24,7 @@ import numpy as np
 
 from consolidate.jit import njit
 from consolidate.models.constants import HOURS_PER_YEAR
-from consolidate.models.hardware import POWER_POINTS, busy_cores
+from consolidate.models.hardware import POWER_POINTS, busy_share
 
 SEGMENTS = POWER_POINTS - 1  # ten 10 % steps between the 11 points
 
@@ -82,8 +82,7 @@ def source_load_fraction(cpu_pct: np.ndarray, cores: np.ndarray, threads: np.nda
     cores = np.asarray(cores, dtype=np.float64)
     threads = np.asarray(threads, dtype=np.float64)
     full = cores * np.where(threads > cores, 1.0 + smt_gain, 1.0)
-    load = busy_cores(cpu_pct, cores, threads, smt_gain) / full[:, None]
-    return np.ascontiguousarray(load, dtype=np.float32)
+    return busy_share(cpu_pct, cores, threads, smt_gain, full)
 
 
 def host_load_fraction(load_ghz: np.ndarray, capacity_ghz: float | np.ndarray) -> np.ndarray:

@@ -85,3 +85,31 @@ def test_moved_trace_shows_utilisation_in_the_ratio_of_capacities(u, src_cores, 
     source = HostModel("s", cores=src_cores, threads=src_cores, ghz=src_ghz, ram_gb=8, power_curve_w=linear_curve_w(1, 2), perf=src_perf)
     util_on_host = demand[0, 0] / host_cpu_ghz(host, 0.0)
     assert util_on_host == pytest.approx(u / 100 * host_cpu_ghz(source, 0.0) / host_cpu_ghz(host, 0.0), rel=1e-9, abs=1e-12)
+
+
+def _busy_cores_numpy(cpu_pct, cores, threads, smt_gain):
+    """The busy-cores formula in plain numpy, the reference of the kernel."""
+    u = np.asarray(cpu_pct, dtype=np.float64) / 100.0
+    cores = np.asarray(cores, dtype=np.float64)[:, None]
+    k = (np.asarray(threads, dtype=np.float64) / cores[:, 0])[:, None]
+    ku = k * u
+    smt = k > 1.0
+    extra = np.where(smt, smt_gain * np.maximum(0.0, ku - 1.0) / np.where(smt, k - 1.0, 1.0), 0.0)
+    return cores * np.where(smt, np.minimum(ku, 1.0) + extra, u)
+
+
+def test_the_busy_cores_kernel_equals_the_numpy_formula_bit_for_bit():
+    from consolidate.models.power import source_load_fraction
+
+    rng = np.random.default_rng(7)
+    cpu_pct = (rng.random((40, 97)) * 100.0).astype(np.float32)
+    cpu_pct[:, :3] = [0.0, 50.0, 100.0]
+    cores = rng.integers(1, 64, 40).astype(np.float64)
+    threads = cores * rng.choice([1.0, 2.0, 4.0], 40)
+    ghz, perf = rng.uniform(1.0, 3.5, 40), rng.uniform(0.8, 2.0, 40)
+    reference = _busy_cores_numpy(cpu_pct, cores, threads, 0.25)
+    assert np.array_equal(busy_cores(cpu_pct, cores, threads, 0.25), reference)
+    assert np.array_equal(cpu_demand_ghz(cpu_pct, cores, threads, ghz, perf, 0.25), reference * (ghz * perf)[:, None])
+    full = cores * np.where(threads > cores, 1.25, 1.0)
+    load = source_load_fraction(cpu_pct, cores, threads, 0.25)
+    assert load.dtype == np.float32 and np.array_equal(load, (reference / full[:, None]).astype(np.float32))
