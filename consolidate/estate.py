@@ -64,8 +64,10 @@ def estate_vms(traces: TraceSet, settings, host: HostModel) -> VMs:
     profile = hypervisor.get_profile(settings.hypervisor)
     # The packer works in float32; the replay takes the same rounded memory so that both agree.
     mem_gb = (vm_ram_gb + profile.vm_overhead_gb(vcpus, vm_ram_gb)).astype(np.float32).astype(np.float64)
-    mem_pct = None if traces.mem_gb is None else 100.0 * traces.mem_gb / inv.ram_gb[:, None]
-    return VMs(
-        _workload(traces, cpu_ghz, mem_gb), vcpus, vm_ram_gb, cpu_ghz.max(axis=1), cpu_ghz.mean(axis=1),
-        rightsizing.idle_mask(traces.cpu_pct, mem_pct),
-    )
+    peak_ghz, mean_ghz = cpu_ghz.max(axis=1), cpu_ghz.mean(axis=1)
+    workload = _workload(traces, cpu_ghz, mem_gb)
+    del cpu_ghz  # the float64 demand (servers x steps): its float32 copy is what is kept
+    # float32 like the traces: a float64 (servers x steps) share would double the plan's peak memory
+    mem_pct = None if traces.mem_gb is None else np.multiply(
+        traces.mem_gb, (100.0 / inv.ram_gb).astype(np.float32)[:, None], dtype=np.float32)
+    return VMs(workload, vcpus, vm_ram_gb, peak_ghz, mean_ghz, rightsizing.idle_mask(traces.cpu_pct, mem_pct))

@@ -12,7 +12,7 @@ the CLI and a notebook user get the same :class:`Plan`. Each stage lives in a mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -125,7 +125,24 @@ def plan(traces: TraceSet, settings: Settings | None = None, **options) -> Plan:
     if settings.rules.active:
         check_servers(settings.rules, traces.server_ids)
     traces, held_out = split_holdout(traces, settings)
-    vms = estate_vms(traces, settings, settings.host_model)
+    return _pack(traces, held_out, estate_vms(traces, settings, settings.host_model), settings)
+
+
+#: The settings that make the VMs (demand, right-sizing, memory): a re-plan keeps them.
+VM_SETTINGS = ("host", "smt_gain", "hypervisor", "mem_sizing", "mem_margin")
+
+
+def replan(p: Plan, **changes) -> Plan:
+    """``p`` planned again on its traces and its VMs with ``changes`` to its settings (the CPU
+    target, the search's budget, ...), without a hold-out; the VMs are ``p``'s, not made again."""
+    kept = sorted(set(changes) & set(VM_SETTINGS))
+    if kept:
+        raise ValueError(f"replan() keeps the plan's VMs; {', '.join(kept)} would change them: call plan()")
+    return _pack(p.traces, None, p.vms, replace(p.settings, holdout=None, train_until=None, **changes))
+
+
+def _pack(traces: TraceSet, held_out: TraceSet | None, vms: VMs, settings: Settings) -> Plan:
+    """Size, pack and replay the VMs ``vms`` of ``traces``."""
     packed = ~vms.idle if settings.retire_idle else np.ones(traces.n_servers, dtype=bool)
     workload = vms.workload.rows(packed)
     sized = Demand(

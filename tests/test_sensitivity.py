@@ -142,3 +142,14 @@ def test_growth_is_there_only_when_asked(tmp_path):
     yearly_per_host = 7000.0 * 0.1 + 300.0 + hosts_energy / p.hosts_after
     assert e["saving_high"] == pytest.approx(base["yearly_saving"] - extra * yearly_per_host)
     assert e["npv_high"] == pytest.approx(-(base["capital_cost"] + extra * 7000.0) + e["saving_high"] * A5)
+
+
+def test_a_replan_keeps_the_plans_vms_and_refuses_settings_that_would_change_them(samples_dir):
+    import consolidate
+    from consolidate.planner import replan
+
+    p = consolidate.plan(consolidate.read_traces(samples_dir / "traces.csv", inventory=samples_dir / "inventory.csv"))
+    again = replan(p, cpu_target=0.7)
+    assert again.vms is p.vms and again.settings.cpu_target == 0.7 and again.hosts_after >= p.hosts_after
+    with pytest.raises(ValueError, match="smt_gain would change them"):
+        replan(p, smt_gain=0.5)

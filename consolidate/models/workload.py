@@ -40,6 +40,10 @@ class Workload:
 
     def rows(self, index: np.ndarray) -> "Workload":
         """The VMs ``index`` selects (indices or a mask), in that order."""
+        index = np.asarray(index)
+        every = index.all() if index.dtype == bool else np.array_equal(index, np.arange(self.n_vms))
+        if every:
+            return self  # every VM, in order: no copy of the whole matrix
         used = None if self.mem_used_gb is None else np.ascontiguousarray(self.mem_used_gb[index])
         measured = None if self.measured is None else self.measured[index]
         return Workload(np.ascontiguousarray(self.cpu_ghz[index]), self.mem_gb[index], self.interval_s, used, measured)

@@ -62,18 +62,27 @@ class PlanData:
         return self.summary["business_case"]
 
 
+#: Values counted at a time by :func:`histogram_pct`.
+HISTOGRAM_SLICE = 1 << 22
+
+
 def histogram_pct(values_pct: np.ndarray, bin_pct: float = UTIL_BIN_PCT) -> list[int]:
     """Counts of ``values_pct`` in bins of ``bin_pct`` from 0 to 100 %, then one bin above 100 %.
 
     Values below 0 count in the first bin, exactly 100 % in the last bin under 100; NaN is skipped.
     """
-    values = np.asarray(values_pct).ravel()
-    values = values[np.isfinite(values)]
+    flat = np.asarray(values_pct).ravel()
     bins = int(round(100 / bin_pct))
-    above = values > 100.0
-    index = np.clip(np.floor(values[~above] / bin_pct), 0, bins - 1).astype(np.int64)
-    counts = np.bincount(index, minlength=bins)
-    return [int(c) for c in counts] + [int(above.sum())]
+    counts = np.zeros(bins + 1, dtype=np.int64)
+    # a slice at a time: the temporaries of a whole estate's server-intervals would be the plan's peak memory
+    for start in range(0, flat.size, HISTOGRAM_SLICE):
+        values = flat[start : start + HISTOGRAM_SLICE]
+        values = values[np.isfinite(values)]
+        above = values > 100.0
+        index = np.clip(np.floor(values[~above] / bin_pct), 0, bins - 1).astype(np.int64)
+        counts[:bins] += np.bincount(index, minlength=bins)
+        counts[bins] += int(above.sum())
+    return [int(c) for c in counts]
 
 
 def utilisation(cpu_pct_before: np.ndarray, host_load_pct: np.ndarray, cpu_target: float, after: dict) -> dict:

@@ -177,7 +177,7 @@ def _cpu_target(plan) -> dict:
     """The plan made again at the CPU target -/+ :data:`CPU_TARGET_STEP` (an end that is the plan's
     own target is the plan itself)."""
     from consolidate import figures
-    from consolidate.planner import plan as make_plan
+    from consolidate.planner import replan
 
     s = plan.settings
     base = s.cpu_target
@@ -189,14 +189,15 @@ def _cpu_target(plan) -> dict:
     for end, target in (("low", max(lows, base - CPU_TARGET_STEP)), ("high", min(highs, base + CPU_TARGET_STEP))):
         target = round(target, 6)
         try:
-            again = plan if target == base else make_plan(plan.traces, replace(
-                s, cpu_target=target, time_limit_s=limit_s, holdout=None, train_until=None, frontier=False, growth=None))
+            again = plan if target == base else replan(plan, cpu_target=target, time_limit_s=limit_s, frontier=False,
+                                                       growth=None)
         except InputError as exc:  # e.g. --n-plus-1 leaves a server no host at a lower target
             out[end] = {"value": target, "error": str(exc)}
             continue
         unplaceable = [again.traces.server_ids[i] for i in figures.staying(again).nonzero()[0]]
         out[end] = {"value": target, "summary": _after(again, figures.hosts_kwh_per_year(again), plan_estate(again), unplaceable),
                     "stopped_by": again.result.stopped_by}
+        del again  # the next re-plan runs without this one's arrays
     return out
 
 
