@@ -71,7 +71,7 @@ def _given(args, rows, skip: tuple[str, ...] = ()) -> dict:
 
 
 def _add_trace_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("traces", metavar="TRACES", help="trace file (CSV, .csv.gz, Parquet) or folder of per-server files")
+    p.add_argument("traces", metavar="TRACES", help="trace file (CSV, .csv.gz, Parquet), folder of per-server or long part files, or an fsspec URL")
     _add_rows(p, opt.READ)
 
 
