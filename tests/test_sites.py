@@ -188,6 +188,7 @@ def test_a_failed_site_keeps_the_others_and_the_exit_status_says_it(estate, tmp_
     assert "site osl: failed: " in err and "holds none of the 2 servers asked for" in err
     assert err.strip().splitlines()[-1].startswith("consolidate: error: 1 of 4 sites failed (osl)")
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["servers_without_site"] == 0
     assert summary["estate"]["complete"] is False
     assert summary["failed"][0]["site"] == "osl"
     assert summary["servers"] == len(table)
@@ -299,3 +300,15 @@ def test_one_sites_servers_of_an_export_planned_alone():
     site = inventory_traces(RVTOOLS, powered_off=True, servers=["vm-3", "vm-8"])
     assert site.server_ids == ("vm-3", "vm-8")
     assert site.source.startswith("rvtools:")
+
+
+@pytest.mark.slow
+def test_servers_of_the_traces_in_no_site_are_counted_and_said(estate, tmp_path):
+    traces, inventory = estate
+    table = pd.read_csv(inventory)
+    table.iloc[3:].to_csv(tmp_path / "inv.csv", index=False)  # three servers lose their row, and their site
+    planned = plan_estate(traces, "site", settings=make_settings(**OPTIONS), out_dir=tmp_path / "out",
+                          inventory=tmp_path / "inv.csv")
+    assert planned.summary["servers_without_site"] == 3
+    assert planned.summary["servers"] == len(table) - 3
+    assert any("3 server(s) of the traces are in no site" in c for c in planned.summary["caveats"])

@@ -297,6 +297,10 @@ def _select(samples: Samples, selection: Selection, path: Path) -> Samples:
         keep &= t < selection.end_ns
     counts = dict(samples.counts)
     counts["servers_excluded"] = int(excluded.sum())
+    if selection.only is not None:
+        # one site's read of an estate's files: with the other sites' counts, the servers in no site
+        counts["servers_in_files"] = len(ids)
+        counts["servers_selected"] = int((~other).sum())
     counts["samples_outside_window"] = int(np.count_nonzero(~keep & ~left_out[samples.codes]))
     notes = list(samples.notes)
     unknown = sorted(selection.exclude - set(samples.server_ids))

@@ -104,12 +104,26 @@ def estate_summary(split, results, settings) -> dict:
     out["business_case"] = _business(summaries, settings_discount(summaries))
     out["caveats"] = [f"site {r.site} failed ({r.error}): the totals cover {len(done)} of {len(results)} sites"
                       for r in results if not r.ok]
+    out["servers_without_site"] = _without_site(split, summaries)
+    if out["servers_without_site"]:
+        out["caveats"].append(
+            f"{out['servers_without_site']:,} server(s) of the traces are in no site of the inventory's {split.by!r} "
+            "column: they are not planned and not in the totals (give them a site in the inventory)")
     out["caveats"] += [f"site {r.site}: {c}" for r in done for c in _site_caveats(r.summary)]
     out["failed"] = [{"site": r.site, "error": r.error, "user_error": r.user_error} for r in results if not r.ok]
     out["assumptions"] = {**settings.assumptions(), "by": split.by}
     out["sites"] = {r.site: {**r.summary, "wall_s": r.wall_s} if r.ok else {"error": r.error, "wall_s": r.wall_s}
                     for r in results}
     return out
+
+
+def _without_site(split, summaries: list[dict]) -> int | None:
+    """How many servers of traces that every site reads (an inventory split) no site took: each
+    site's read counts the servers in the files and its own among them (None: not known)."""
+    quality = [s.get("data_quality", {}) for s in summaries]
+    if split.source != "inventory" or not quality or any("servers_in_files" not in q for q in quality):
+        return None
+    return max(q["servers_in_files"] for q in quality) - sum(q["servers_selected"] for q in quality)
 
 
 def settings_discount(summaries: list[dict]) -> float:
