@@ -20,6 +20,7 @@ from consolidate.holdout import window
 from consolidate.io.assemble import SHORT_SPAN_SHARE, WEEK_DAYS
 from consolidate.io.inventory import DEFAULT_DESCRIPTION, EXPORT_FORMATS
 from consolidate.models import catalog, constants, hypervisor, power
+from consolidate.models.boxes import costed_by_default, host_busy_pct, source_boxes
 from consolidate.models.hardware import HostModel
 from consolidate.options import VALIDATED, settings_options
 from consolidate.simulate import Replay, host_load_kernel, replay
@@ -94,12 +95,33 @@ def staying(p: "Plan") -> np.ndarray:
 
 
 def source_kwh_per_year(p: "Plan") -> np.ndarray:
-    """IT energy of each source server on its own curve at its traced load, annualised, kWh/yr (servers,)."""
+    """IT energy a year each source server accounts for today, kWh/yr (servers,): a server on a box
+    of its own, that box's on its curve at its traced load; a VM on a source host, its share
+    (:mod:`consolidate.models.boxes`) of the host's, on the host's curve at its VMs' load."""
     traces, inv = p.traces, p.traces.inventory
+    boxes = source_boxes(traces)
     util = power.source_load_fraction(traces.cpu_pct, inv.cores, inv.threads, p.settings.smt_gain)
     curves, _ = catalog.source_power_curves(inv)
     duration_h = traces.n_steps * traces.interval_s / 3600.0
-    return power.annualise(power.energy_wh(curves, util, traces.interval_s) / 1000.0, duration_h)
+    own = power.annualise(power.energy_wh(curves, util, traces.interval_s) / 1000.0, duration_h)
+    if not boxes.n_hosts:
+        return own
+    hosts = source_hosts_kwh_per_year(p, np.ones(len(own), dtype=bool))
+    return np.where(boxes.on_host, boxes.share * hosts[np.maximum(boxes.host_of, 0)], own * boxes.share)
+
+
+def source_hosts_kwh_per_year(p: "Plan", servers: np.ndarray) -> np.ndarray:
+    """IT energy a year of each source host running only its VMs among ``servers`` (bool
+    (servers,)), on its curve, kWh/yr (hosts,); 0 for a host that runs none of them (it is off)."""
+    traces, hosts = p.traces, p.traces.source_hosts
+    boxes = source_boxes(traces)
+    if not boxes.n_hosts:
+        return np.zeros(0)
+    util = power.source_load_fraction(host_busy_pct(traces, boxes, servers), hosts.cores, hosts.threads, p.settings.smt_gain)
+    curves, _ = catalog.source_power_curves(hosts)
+    duration_h = traces.n_steps * traces.interval_s / 3600.0
+    kwh = power.annualise(power.energy_wh(curves, util, traces.interval_s) / 1000.0, duration_h)
+    return np.where(boxes.hosts_of(servers), kwh, 0.0)
 
 
 def hosts_kwh_per_year(p: "Plan") -> float:
@@ -112,20 +134,23 @@ def hosts_kwh_per_year(p: "Plan") -> float:
 
 
 def _energy(p: "Plan") -> dict:
-    """Energy, cost and CO2 a year before (each source server on its curve) and after (each host on
-    its model's, plus the servers that stay on their own boxes, each on its own curve as before).
+    """Energy, cost and CO2 a year before (each source machine on its curve: the servers on boxes of
+    their own and the hosts the VMs run on, :func:`source_kwh_per_year`) and after (each host on
+    its model's, plus the servers that stay, on their own boxes or source hosts, as before).
 
     ``staying_energy_kwh_per_year``: the part of "after" that the staying servers use;
     ``defaulted_leaving_energy_kwh_per_year_before``: the part of "before" that servers with
     defaulted inventory use and leave (moved to a host or retired), the energy saving that rests
-    on their defaulted hardware.
+    on their defaulted hardware (for a VM, its host's: :func:`consolidate.models.boxes.costed_by_default`).
     """
     settings = p.settings
     per_server = source_kwh_per_year(p)
     stay = staying(p)
-    it_staying = float(per_server[stay].sum())
+    boxes = source_boxes(p.traces)
+    # A VM that stays keeps its whole host running, at the staying VMs' load.
+    it_staying = float(per_server[stay & boxes.own].sum() + source_hosts_kwh_per_year(p, stay).sum())
     it = {"before": float(per_server.sum()), "after": hosts_kwh_per_year(p) + it_staying}
-    leaving_defaulted = p.traces.inventory.defaulted & ~stay
+    leaving_defaulted = costed_by_default(p.traces, boxes) & ~stay
     out = {
         "retire_candidates_energy_kwh_per_year_before": power.facility_kwh(float(per_server[p.vms.idle].sum()), settings.pue),
         "staying_energy_kwh_per_year": power.facility_kwh(it_staying, settings.pue),
@@ -249,7 +274,7 @@ def summary(p: "Plan") -> dict:
     inside = rep.figures(names)
     out = {
         "servers": traces.n_servers,
-        "hosts_before": traces.n_servers,
+        "hosts_before": source_boxes(traces).machines,
         "hosts_after": p.hosts_after,
         "lower_bound": res.lower_bound,
         "lower_bound_resource": res.bound_resource,

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from consolidate.errors import InputError
-from consolidate.io.inventory import FIELDS, align_inventory, planned_servers, read_inventory_export
+from consolidate.io.inventory import align_inventory, planned_servers, read_inventory_export, with_hosts
 from consolidate.models.trace import QualityReport, TraceSet
 
 #: vCPUs per physical thread assumed for a server the inventory gives no CPU figure for.
@@ -68,7 +68,7 @@ def inventory_traces(path: str | Path, *, powered_off: bool = False, servers: It
         raise InputError(f"{export.path}: no server to plan (every one is a template or powered off); "
                          "pass --include-powered-off to plan the powered-off VMs")
     ids = tuple(table["server_id"].astype(str))
-    inventory, counts, warnings = align_inventory(ids, None, table[list(FIELDS)])
+    inventory, source_hosts, counts, warnings = align_inventory(ids, None, with_hosts(export, table))
     given = table["cpu_util_pct"].to_numpy(dtype=np.float64)
     figure = np.isfinite(given)
     cpu_pct = np.where(figure, np.clip(given, 0.0, 100.0), 100.0 / ALLOCATION_VCPU_RATIO)
@@ -85,7 +85,7 @@ def inventory_traces(path: str | Path, *, powered_off: bool = False, servers: It
     return TraceSet(
         server_ids=ids, start=written, interval_s=INTERVAL_S,
         cpu_pct=np.ascontiguousarray(cpu_pct[:, None], dtype=np.float32), mem_gb=mem_gb,
-        inventory=inventory, quality=quality, source=f"{export.kind}:{export.path}",
+        inventory=inventory, quality=quality, source=f"{export.kind}:{export.path}", source_hosts=source_hosts,
     )
 
 

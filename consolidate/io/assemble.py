@@ -164,10 +164,7 @@ def assemble(
     if dropped:
         warnings.append(f"left out {len(dropped)} server(s) without a single usable CPU value: {name_list(dropped)}")
     server_ids = tuple(s for s, k in zip(all_ids, keep) if k)
-    derived = samples.derived_inventory
-    if derived is not None:
-        derived = derived[derived["server_id"].isin(server_ids)]
-    inv, inv_counts, inv_warnings = align_inventory(server_ids, user_inventory, derived)
+    inv, source_hosts, inv_counts, inv_warnings = align_inventory(server_ids, user_inventory, samples.derived_inventory)
     counts.update(inv_counts)
     warnings += inv_warnings
 
@@ -232,6 +229,7 @@ def assemble(
         quality=quality,
         source=f"{fmt}:{path}",
         measured=np.stack([cpu_grid.late[keep], n_steps - cpu_grid.early[keep]], axis=1).astype(np.int64),
+        source_hosts=source_hosts,
     )
 
 

@@ -58,7 +58,7 @@ from consolidate.errors import InputError
 from consolidate.io.assemble import Samples, assemble
 from consolidate.io.detect import existing, shown
 from consolidate.io.formats import TraceFormat
-from consolidate.io.inventory import name_list
+from consolidate.io.inventory import HOST, name_list
 from consolidate.io.pdh import (
     MB_PER_GB,
     NS_PER_MIN,
@@ -214,6 +214,13 @@ def _logical_cpus(layout: Layout, host: str | None) -> int:
     return len(instances)
 
 
+def _cpu_counts(layout: Layout, host: str | None) -> tuple[float, int]:
+    """The host's cores and logical CPUs (its ``Physical Cpu(N)`` instances; half of them are cores
+    where hyper-threading is on)."""
+    logical = _logical_cpus(layout, host)
+    return (logical / 2 if _hyper_threaded(layout, host) else logical), logical
+
+
 def _hyper_threaded(layout: Layout, host: str | None) -> bool:
     """esxtop writes ``% Core Util Time`` only where hyper-threading is on."""
     return CORE_UTIL.casefold() in layout.host_cpu.get(host, {})
@@ -255,8 +262,10 @@ def _file(path: Path, view: str | None) -> FileSeries:
     if view == "vm" and not vms:
         raise InputError(f"{path}: has no VM groups (\\Group Cpu(<id>:<VM>)\\% Used); it has {header.found()}; "
                          "leave --columns out to read the host")
+    machines = []
     if vms and view != "host":
         servers, per_server = _vm_servers(layout, vms, path, notes)
+        machines = [_machine(layout, host, path) for host in dict.fromkeys(host for host, _, _ in vms)]
         what = ("servers = the VMs of the host (its Group Cpu groups); the host itself is not a server, its CPU being "
                 "its VMs' and the hypervisor's (--columns server_id=host reads the host): {n:,} VM(s)")
     else:
@@ -286,7 +295,13 @@ def _file(path: Path, view: str | None) -> FileSeries:
                 server.hardware["ram_gb"] = float(np.nanmax(ram_mib)) / MB_PER_GB
     spreadsheet_sentences(counts, conversions)
     return FileSeries([s.server_id for s in servers], time_ns, cpu, mem, [s.hardware for s in servers], counts,
-                      notes + rows.notes, conversions)
+                      notes + rows.notes, conversions, machines)
+
+
+def _machine(layout: Layout, host: str | None, path: Path) -> dict:
+    """The hardware of the host the VMs run on, as the file states it (its CPUs; no clock, RAM or model)."""
+    cores, logical = _cpu_counts(layout, host)
+    return hardware(server_id(host, path), cores=cores or np.nan, threads=logical or np.nan)
 
 
 def _vm_servers(layout: Layout, vms: list, path: Path, notes: list[str]) -> tuple[list[Server], Counter]:
@@ -317,7 +332,7 @@ def _vm_servers(layout: Layout, vms: list, path: Path, notes: list[str]) -> tupl
                        "{n:,} samples"] += 1
         servers.append(Server(name, [counters[counter.casefold()]], float(vcpus),
                               [] if used is None else [memory[used.casefold()]], memory.get(VM_SIZE.casefold()),
-                              hardware(name, cores=vcpus, threads=vcpus)))
+                              {**hardware(name, cores=vcpus, threads=vcpus), HOST: server_id(host, path)}))
     if unknown:
         notes.append(f"{path.name}: {len(unknown)} VM(s) have no vCPU worlds in the file: their CPU is a share of the host's "
                      f"logical CPUs, and that count their cores (an inventory giving them other cores rescales their CPU): "
@@ -334,8 +349,7 @@ def _host_servers(layout: Layout, header: PdhHeader) -> tuple[list[Server], Coun
         if chosen is None:
             continue
         counter, columns, averaged = chosen
-        logical = _logical_cpus(layout, host)
-        cores = logical / 2 if _hyper_threaded(layout, host) else logical
+        cores, logical = _cpu_counts(layout, host)
         if counter == CORE_UTIL:
             logical = cores  # a percentage of the cores: the cores are its CPUs
         how = "the mean of the per-CPU columns \\Physical Cpu(N)" if averaged else "\\Physical Cpu(_Total)"

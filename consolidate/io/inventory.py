@@ -10,6 +10,12 @@ keeps the servers to plan, :func:`inventory_report` is what ``consolidate inspec
 A server the inventory does not describe (or describes with an empty cell) gets the stated
 default below, is flagged in ``Inventory.defaulted`` and counted as ``inventory_defaulted``.
 
+Servers that are VMs today name the physical machine they run on in the optional ``host``
+column (an RVTools export: vInfo's Host). A row of the inventory whose ``server_id`` is such a
+host describes that machine (an RVTools export: its vHost row); the hosts are what the estate
+runs on before consolidation (:attr:`consolidate.models.trace.TraceSet.source_hosts`). A host
+named but not described gets the default server, flagged.
+
 References
 ----------
 .. [1] SPEC, SPECpower_ssj2008 result power_ssj2008-20100727-00278: Dell PowerEdge R710,
@@ -48,6 +54,8 @@ DEFAULT_DESCRIPTION = (
 REQUIRED = ("server_id", "cores", "ghz", "ram_gb")
 NUMERIC = ("cores", "threads", "ghz", "ram_gb", "perf", "power_idle_w", "power_max_w")
 FIELDS = ("server_id", "cores", "threads", "ghz", "ram_gb", "perf", "model", "power_idle_w", "power_max_w")
+#: The optional text column naming the physical machine a server runs on as a VM ("": its own box).
+HOST = "host"
 
 #: The largest value a source server's field can really have (a larger one is refused).
 PLAUSIBLE_MAX = {"cores": 4096.0, "threads": 16384.0, "ghz": 10.0, "ram_gb": 65536.0, "perf": 100.0,
@@ -246,18 +254,20 @@ def read_inventory(path_or_frame: str | Path | pd.DataFrame, *, powered_off: boo
     ----------
     path_or_frame : a CSV file (``,`` ``;`` or tab separated) or a DataFrame with columns
         ``server_id, cores, ghz, ram_gb`` and optionally ``threads, perf, model,
-        power_idle_w, power_max_w`` (names match ignoring case; other columns are ignored); or
+        power_idle_w, power_max_w, host`` (names match ignoring case; other columns are ignored); or
         the path of an RVTools xlsx or an Azure Migrate CSV (:func:`read_inventory_export`).
     powered_off : for an export, keep the powered-off VMs too (templates are never kept).
 
     Returns
     -------
-    DataFrame with the columns of :data:`FIELDS`, one row per server: ``server_id`` as text,
+    DataFrame with the columns of :data:`FIELDS` and :data:`HOST`, one row per server (and per
+    host the servers run on, where the inventory describes it): ``server_id`` as text,
     ``cores`` and ``threads`` (hardware threads; ``cores`` where empty), ``ghz`` (nominal clock,
     GHz), ``ram_gb`` (GB), ``perf`` (per-clock performance, 1.0 where empty), ``model`` (text),
-    ``power_idle_w`` / ``power_max_w`` (W, NaN where empty). An empty ``cores``, ``ghz`` or
-    ``ram_gb`` cell stays NaN: :func:`align_inventory` gives it the default. For an export, the
-    servers of :func:`planned_servers` (a VM's cores and threads are its vCPUs).
+    ``power_idle_w`` / ``power_max_w`` (W, NaN where empty), ``host`` (text, "" for a server on
+    its own box). An empty ``cores``, ``ghz`` or ``ram_gb`` cell stays NaN: :func:`align_inventory`
+    gives it the default. For an export, the servers of :func:`planned_servers` (a VM's cores and
+    threads are its vCPUs) and the hosts it lists (:func:`host_rows`).
 
     Raises
     ------
@@ -304,14 +314,22 @@ def read_inventory(path_or_frame: str | Path | pd.DataFrame, *, powered_off: boo
                      if name in raw.columns else np.nan)
     out["threads"] = out["threads"].fillna(out["cores"])
     out["perf"] = out["perf"].fillna(DEFAULT_PERF)
-    out["model"] = raw["model"].astype(str).str.strip() if "model" in raw.columns else ""
+    for name in ("model", HOST):
+        out[name] = raw[name].astype(str).str.strip() if name in raw.columns else ""
+    own = out[HOST] == out["server_id"]
+    out.loc[own, HOST] = ""  # a machine "on itself" is a box of its own
+    nested = out[HOST].isin(set(out.loc[out[HOST] != "", "server_id"])).to_numpy() & (out[HOST] != "").to_numpy()
+    if nested.any():
+        row = int(np.argmax(nested))
+        raise InputError(f"{label}, {row_of(row)}: {out['server_id'].iloc[row]!r} runs on host {out[HOST].iloc[row]!r}, "
+                         "which itself names a host; the host column names the physical machine a VM runs on")
     few = (out["threads"] < out["cores"]).to_numpy()
     if few.any():
         raise InputError(f"{label}, {row_of(int(np.argmax(few)))}: threads is below cores; threads counts hardware threads (= cores without SMT)")
     hot = (out["power_idle_w"] > out["power_max_w"]).to_numpy()
     if hot.any():
         raise InputError(f"{label}, {row_of(int(np.argmax(hot)))}: power_idle_w is above power_max_w; give idle then full-load watts")
-    return out[list(FIELDS)]
+    return out[[*FIELDS, HOST]]
 
 
 def _export_fields(export: InventoryExport, powered_off: bool) -> pd.DataFrame:
@@ -324,10 +342,27 @@ def _export_fields(export: InventoryExport, powered_off: bool) -> pd.DataFrame:
         hint = "; ask for powered-off VMs to be planned too (powered_off=True)" if off else ""
         raise InputError(f"{export.path}: lists no server to plan ({len(servers)} listed: {off} powered off, "
                          f"{templates} template(s), which are never planned){hint}")
-    out = planned[list(FIELDS)].copy()
+    out = with_hosts(export, planned)
     out["threads"] = out["threads"].fillna(out["cores"])
     out["perf"] = out["perf"].fillna(DEFAULT_PERF)
     return out
+
+
+def with_hosts(export: InventoryExport, servers: pd.DataFrame) -> pd.DataFrame:
+    """``servers`` (rows of ``export.servers``) as inventory rows (:data:`FIELDS`, :data:`HOST`),
+    then the export's hosts (RVTools vHost, ``host`` ""), but a host named like one of the servers
+    (it cannot be described twice)."""
+    rows = servers[[*FIELDS, HOST]]
+    hosts = export.hosts
+    if hosts.empty:
+        return rows.reset_index(drop=True)
+    hosts = hosts[~hosts["host"].isin(set(servers["server_id"]))]
+    described = pd.DataFrame({"server_id": hosts["host"].astype(str)})
+    for name in NUMERIC:
+        described[name] = hosts[name].astype(np.float64) if name in hosts.columns else np.nan
+    described["model"] = hosts["model"].fillna("").astype(str)
+    described[HOST] = ""
+    return pd.concat([rows, described[[*FIELDS, HOST]]], ignore_index=True)
 
 
 def fold_name(name: object) -> str:
@@ -412,35 +447,73 @@ def align_inventory(
     server_ids: tuple[str, ...],
     user: pd.DataFrame | None,
     derived: pd.DataFrame | None = None,
-) -> tuple[Inventory, dict[str, int], list[str]]:
+) -> tuple[Inventory, Inventory | None, dict[str, int], list[str]]:
     """The inventory in trace row order: values from the files (``derived``), overridden per
-    server and field by the user's inventory, then the stated defaults.
+    server and field by the user's inventory, then the stated defaults; and the hosts the servers
+    run on as VMs, described the same way.
 
     Parameters
     ----------
     server_ids : the trace set's servers, in row order.
     user : a checked inventory (:func:`read_inventory`), or None.
-    derived : inventory values a reader took from the trace files (same columns), or None.
+    derived : inventory values a reader took from the trace files (same columns; :data:`HOST`
+        optional), or None.
 
     Returns
     -------
-    The :class:`Inventory`, the counts ``inventory_defaulted`` (servers that got a default
-    value) and ``inventory_unused`` (user rows naming no traced server), and warnings.
+    The :class:`Inventory`; the source hosts (an :class:`Inventory` of the machines the servers'
+    ``host`` names, but those that are traced servers themselves, by name; None when there are
+    none); the counts ``inventory_defaulted`` (servers that got a default value),
+    ``inventory_unused`` (user rows naming no traced server nor its host), and where there are
+    source hosts ``source_hosts`` and ``source_hosts_defaulted``; and warnings.
     """
     matched_warning = _check_match(server_ids, user)
+    sources = [source for source in (derived, user) if source is not None]
+    inventory, missing = _aligned(server_ids, sources)
+    names = sorted(set(inventory.host) - {""} - set(server_ids))
+    hosts, hosts_missing = _aligned(tuple(names), sources) if names else (None, None)
+    hosts_defaulted = [] if hosts is None else list(hosts.server_ids[hosts.defaulted])
+    defaulted = inventory.defaulted
+
+    unused = [] if user is None else sorted(set(user["server_id"]) - set(server_ids) - set(names))
+    counts = {"inventory_defaulted": int(defaulted.sum()), "inventory_unused": len(unused)}
+    if names:
+        counts.update(source_hosts=len(names), source_hosts_defaulted=len(hosts_defaulted))
+    warnings = [matched_warning] if matched_warning else []
+    if not sources:
+        warnings.append(f"no inventory given: every server got the default server ({DEFAULT_DESCRIPTION}); pass --inventory")
+    elif defaulted.any():
+        named = list(np.asarray(server_ids, dtype=object)[defaulted])
+        warnings.append(
+            f"{len(named)} of {len(server_ids)} server(s) lack inventory values and got those of the default server "
+            f"(a 2010 Dell PowerEdge R710): {_filled(missing)}; pass --inventory with them: {name_list(named)}"
+        )
+    if hosts_defaulted:
+        warnings.append(
+            f"{len(hosts_defaulted)} of the {len(names)} host(s) the servers run on as VMs lack inventory values and are "
+            f"costed as the default server (a 2010 Dell PowerEdge R710): {_filled(hosts_missing)}; add a row for each "
+            f"(server_id = the host's name): {name_list(hosts_defaulted)}"
+        )
+    if unused:
+        warnings.append(f"ignored {len(unused)} inventory row(s) naming servers that are not in the traces: {name_list(unused)}")
+    return inventory, hosts, counts, warnings
+
+
+def _aligned(server_ids: tuple[str, ...], sources: list[pd.DataFrame]) -> tuple[Inventory, pd.DataFrame]:
+    """The :class:`Inventory` of ``server_ids`` from ``sources`` (each overriding the one before,
+    per server and field; empty text is no value), defaults filled; and which of ``cores``, ``ghz``,
+    ``ram_gb`` each server lacked (bool frame)."""
     table = pd.DataFrame(np.nan, index=pd.Index(server_ids, name="server_id"), columns=list(NUMERIC))
-    model = pd.Series("", index=table.index, dtype=object)
-    for source in (derived, user):
-        if source is None:
-            continue
+    text = {name: pd.Series("", index=table.index, dtype=object) for name in ("model", HOST)}
+    for source in sources:
         rows = source.set_index("server_id")
         rows = rows.loc[rows.index.intersection(table.index)]
-        given = rows[list(NUMERIC)].astype(np.float64)
-        table.update(given)
-        named = rows["model"].astype(str)
-        model.update(named[named != ""])
+        table.update(rows[list(NUMERIC)].astype(np.float64))
+        for name, values in text.items():
+            if name in rows.columns:
+                given = rows[name].fillna("").astype(str)
+                values.update(given[given != ""])
     missing = table[["cores", "ghz", "ram_gb"]].isna()
-    defaulted = missing.any(axis=1).to_numpy()
     known_cores = table["cores"].notna()
     table["threads"] = table["threads"].fillna(table["cores"].where(known_cores, DEFAULT_THREADS))
     table["cores"] = table["cores"].fillna(DEFAULT_CORES)
@@ -448,23 +521,6 @@ def align_inventory(
     table["ghz"] = table["ghz"].fillna(DEFAULT_GHZ)
     table["ram_gb"] = table["ram_gb"].fillna(DEFAULT_RAM_GB)
     table["perf"] = table["perf"].fillna(DEFAULT_PERF)
-
-    unused = [] if user is None else sorted(set(user["server_id"]) - set(server_ids))
-    counts = {"inventory_defaulted": int(defaulted.sum()), "inventory_unused": len(unused)}
-    warnings = [matched_warning] if matched_warning else []
-    if user is None and derived is None:
-        warnings.append(f"no inventory given: every server got the default server ({DEFAULT_DESCRIPTION}); pass --inventory")
-    elif defaulted.any():
-        names = list(np.asarray(server_ids, dtype=object)[defaulted])
-        filled = {"cores": f"{DEFAULT_CORES} cores / {DEFAULT_THREADS} threads", "ghz": f"{DEFAULT_GHZ} GHz",
-                  "ram_gb": f"{DEFAULT_RAM_GB:g} GB"}
-        which = "; ".join(f"{filled[k]} for {int(n)}" for k, n in missing.sum().items() if n)
-        warnings.append(
-            f"{len(names)} of {len(server_ids)} server(s) lack inventory values and got those of the default server "
-            f"(a 2010 Dell PowerEdge R710): {which}; pass --inventory with them: {name_list(names)}"
-        )
-    if unused:
-        warnings.append(f"ignored {len(unused)} inventory row(s) naming servers that are not in the traces: {name_list(unused)}")
     inventory = Inventory(
         server_ids=np.asarray(server_ids, dtype=object),
         cores=table["cores"].to_numpy(np.float64),
@@ -472,12 +528,20 @@ def align_inventory(
         ghz=table["ghz"].to_numpy(np.float64),
         perf=table["perf"].to_numpy(np.float64),
         ram_gb=table["ram_gb"].to_numpy(np.float64),
-        model=model.to_numpy(dtype=object),
+        model=text["model"].to_numpy(dtype=object),
         power_idle_w=table["power_idle_w"].to_numpy(np.float64),
         power_max_w=table["power_max_w"].to_numpy(np.float64),
-        defaulted=defaulted,
+        defaulted=missing.any(axis=1).to_numpy(),
+        host=text[HOST].to_numpy(dtype=object),
     )
-    return inventory, counts, warnings
+    return inventory, missing
+
+
+def _filled(missing: pd.DataFrame) -> str:
+    """Which defaults were filled in, and for how many servers: ``2.93 GHz for 3; 16 GB for 1``."""
+    filled = {"cores": f"{DEFAULT_CORES} cores / {DEFAULT_THREADS} threads", "ghz": f"{DEFAULT_GHZ} GHz",
+              "ram_gb": f"{DEFAULT_RAM_GB:g} GB"}
+    return "; ".join(f"{filled[k]} for {int(n)}" for k, n in missing.sum().items() if n)
 
 
 def _check_match(server_ids: tuple[str, ...], user: pd.DataFrame | None) -> str | None:

@@ -62,7 +62,7 @@ from consolidate.io.detect import (
     text_encoding,
     trace_files,
 )
-from consolidate.io.inventory import FIELDS
+from consolidate.io.inventory import FIELDS, HOST
 from consolidate.io.tabular import NULL_TOKENS, name_text
 
 #: The first header cell of the layout, e.g. ``(PDH-CSV 4.0)`` (``PDH-TSV`` for ``-f tsv``).
@@ -450,8 +450,9 @@ class FileSeries:
 
     ``cpu`` is busy % of the server's CPUs, ``mem_gb`` memory in use (NaN where the file has
     none), both float32 (rows x servers); ``hardware`` holds each server's inventory fields
-    (NaN where the file does not say); ``conversions`` maps a sentence with ``{n:,}`` for its
-    count to the count, so that the sentences of several files add up.
+    (NaN where the file does not say; ``host``: the machine a VM runs on); ``machines`` the
+    hardware of those machines as the file states it; ``conversions`` maps a sentence with
+    ``{n:,}`` for its count to the count, so that the sentences of several files add up.
     """
 
     server_ids: list[str]
@@ -462,6 +463,7 @@ class FileSeries:
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     conversions: Counter = field(default_factory=Counter)
+    machines: list[dict] = field(default_factory=list)
 
 
 def samples_of(parts: list[FileSeries], notes: list[str]) -> Samples:
@@ -483,7 +485,11 @@ def samples_of(parts: list[FileSeries], notes: list[str]) -> Samples:
         conversions.update(part.conversions)
         notes += [n for n in part.notes if n not in notes]
     mem_gb = np.concatenate(mem).astype(np.float32)
-    hardware = [{f: row.get(f, np.nan) for f in FIELDS} for part in parts for row in part.hardware]
+    described = [row for part in parts for row in part.hardware]
+    named = {row["server_id"] for row in described}
+    # A host is described once (by its first file), and never over a server of the same name.
+    machines = {row["server_id"]: row for part in reversed(parts) for row in part.machines if row["server_id"] not in named}
+    hardware = [{**{f: row.get(f, np.nan) for f in FIELDS}, HOST: row.get(HOST, "")} for row in [*described, *machines.values()]]
     return Samples(
         server_ids=ids,
         codes=np.concatenate(codes),
@@ -492,7 +498,7 @@ def samples_of(parts: list[FileSeries], notes: list[str]) -> Samples:
         mem=None if np.isnan(mem_gb).all() else mem_gb,
         mem_unit=None if np.isnan(mem_gb).all() else "gb",
         counts={k: int(v) for k, v in counts.items()},
-        derived_inventory=pd.DataFrame(hardware, columns=list(FIELDS)).astype({"model": str}),
+        derived_inventory=pd.DataFrame(hardware, columns=[*FIELDS, HOST]).astype({"model": str, HOST: str}),
         notes=notes,
         conversions=[sentence.format(n=n) for sentence, n in conversions.items() if n],
     )

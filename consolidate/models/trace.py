@@ -12,9 +12,11 @@ import pandas as pd
 class Inventory:
     """Source-server hardware, one entry per row of the trace set (same order).
 
-    Arrays are float64 except ``model`` (str objects) and ``defaulted`` (bool: the server was
-    missing from the inventory, or had no value there, and got the stated default).
-    ``power_idle_w`` / ``power_max_w`` are NaN where unknown.
+    Arrays are float64 except ``model`` and ``host`` (str objects) and ``defaulted`` (bool: the
+    server was missing from the inventory, or had no value there, and got the stated default).
+    ``power_idle_w`` / ``power_max_w`` are NaN where unknown. ``host``: the physical machine the
+    server runs on as a VM today (an ESXi host), "" for a server on a box of its own; the same
+    class describes those machines (:attr:`TraceSet.source_hosts`, ``host`` all "").
     """
 
     server_ids: np.ndarray
@@ -27,6 +29,7 @@ class Inventory:
     power_idle_w: np.ndarray
     power_max_w: np.ndarray
     defaulted: np.ndarray
+    host: np.ndarray
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -41,6 +44,7 @@ class Inventory:
                 "power_idle_w": self.power_idle_w,
                 "power_max_w": self.power_max_w,
                 "defaulted": self.defaulted,
+                "host": self.host,
             }
         )
 
@@ -94,6 +98,10 @@ class TraceSet:
         int64 (servers, 2): each server's first measured step and the step after its last
         (the steps before and after are filled copies of its first and last values); None when
         every step of every server is measured. See :func:`measured_spans`.
+    source_hosts : Inventory or None
+        The physical machines the servers of ``inventory.host`` run on today, one row per machine
+        named (``server_ids`` are their names; ``defaulted`` where the inventory does not describe
+        them); None when every server is on a box of its own.
     """
 
     server_ids: tuple[str, ...]
@@ -105,6 +113,7 @@ class TraceSet:
     quality: QualityReport
     source: str = ""
     measured: np.ndarray | None = None
+    source_hosts: Inventory | None = None
 
     @property
     def n_servers(self) -> int:
@@ -139,6 +148,7 @@ class TraceSet:
             quality=self.quality,
             source=self.source,
             measured=shift_spans(self.measured, *slice(first, stop).indices(self.n_steps)[:2]),
+            source_hosts=self.source_hosts,
         )
 
     @property

@@ -46,6 +46,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from consolidate.models import catalog, constants
+from consolidate.models.boxes import Boxes
 from consolidate.models.hardware import HostModel
 from consolidate.models.trace import Inventory
 from consolidate.options import BUSINESS, LICENCES
@@ -150,34 +151,35 @@ def licensed_cores(cores: np.ndarray, sockets: np.ndarray, licence: str) -> np.n
     return cores
 
 
-def _machines(rows: np.ndarray, rack_u, price_usd, cores, licensed: dict) -> dict:
-    """Rack units, hardware price, physical and licensed cores (per scheme) of the source servers ``rows``."""
+def _machines(rows: np.ndarray, facts: dict) -> dict:
+    """Rack units, hardware price, physical and licensed cores (per scheme) of the machines (or the
+    servers' parts of them) ``rows`` of ``facts`` (:func:`_box_arrays`)."""
     return {
         "servers": int(rows.sum()),
-        "rack_units": float(rack_u[rows].sum()),
-        "hardware_usd": float(price_usd[rows].sum()),
-        "physical_cores": float(cores[rows].sum()),
-        "licensed_cores": {lic: float(v[rows].sum()) for lic, v in licensed.items()},
+        "rack_units": float(facts["rack_u"][rows].sum()),
+        "hardware_usd": float(facts["price_usd"][rows].sum()),
+        "physical_cores": float(facts["cores"][rows].sum()),
+        "licensed_cores": {lic: float(v[rows].sum()) for lic, v in facts["licensed"].items()},
     }
 
 
-def estate_facts(
-    inventory: Inventory, host: HostModel, hosts_after: int, host_counts: Sequence[tuple[HostModel, int]] | None = None,
-    staying: np.ndarray | None = None,
-) -> dict:
-    """What the business case needs to know of the machines before and after (summary["estate"]).
+@dataclass(frozen=True)
+class Sources:
+    """What the source servers run on today: ``boxes`` (:func:`~consolidate.models.boxes.source_boxes`),
+    the ``hosts`` (``TraceSet.source_hosts``), whether the servers are VMs by their input (``vms``:
+    an RVTools, vSphere or esxtop source) and which are costed on defaulted hardware (bool (servers,),
+    :func:`~consolidate.models.boxes.costed_by_default`)."""
 
-    Rack units, hardware price (USD) and licensed cores per licence scheme of the source servers
-    (all of them) and of the ``hosts_after`` hosts of model ``host``; for a mix of models,
-    ``host_counts`` gives each model and its host count, and the hosts' figures are sums over them
-    (``hardware_usd_after``: the sum of every host's catalogue price, None when one is unknown).
-    ``staying`` (servers,) bool marks the servers that stay on their own boxes after (the
-    unplaceable ones, :func:`consolidate.figures.staying`; None: none stays): ``staying`` holds
-    their facts, and ``rack_units_after`` and ``physical_cores_after`` count them with the hosts;
-    ``licensed_cores_after`` is the hosts' alone (the staying servers keep their own licence).
-    ``defaulted``: the servers with defaulted inventory, and the facts of those that leave their
-    boxes (``leaving``: moved to a host or retired), whose "before" costs the saving rests on.
-    """
+    boxes: Boxes
+    hosts: Inventory | None
+    vms: bool
+    costed_by_default: np.ndarray
+
+
+def _box_arrays(inventory: Inventory, vcpus: np.ndarray) -> dict:
+    """Per machine of ``inventory``: rack units, price (USD), physical cores, licensed cores per
+    scheme and whether a catalogue model was found (``matched``); the rows ``vcpus`` marks are VMs
+    costed alone (no host known), whose licences count their vCPUs, no per-machine minimum."""
     default = catalog.get_host(str(constants.SOURCE_DEFAULT_MODEL.value))
     n = len(inventory.server_ids)
     rack_u = np.full(n, default.rack_units)
@@ -193,10 +195,57 @@ def estate_facts(
             matched |= rows
     cores = np.asarray(inventory.cores, dtype=np.float64)
     sockets = np.where(matched, sockets, np.minimum(sockets, np.maximum(cores, 1.0)))
-    licensed = {lic: licensed_cores(cores, sockets, lic) for lic in LICENCES}
+    licensed = {lic: np.where(vcpus, cores, licensed_cores(cores, sockets, lic)) for lic in LICENCES}
+    return {"rack_u": rack_u, "price_usd": price_usd, "cores": cores, "licensed": licensed, "matched": matched}
+
+
+def _attributed(servers: dict, hosts: dict | None, boxes: Boxes) -> dict:
+    """Each server's part of the machines it runs on (:class:`~consolidate.models.boxes.Boxes`):
+    its own box's facts, or its share of its host's."""
+    if hosts is None:
+        return servers
+    on, host_of, share = boxes.on_host, np.maximum(boxes.host_of, 0), boxes.share
+
+    def part(own: np.ndarray, host: np.ndarray) -> np.ndarray:
+        return np.where(on, share * host[host_of], share * own)
+
+    return {"rack_u": part(servers["rack_u"], hosts["rack_u"]), "price_usd": part(servers["price_usd"], hosts["price_usd"]),
+            "cores": part(servers["cores"], hosts["cores"]), "matched": np.where(on, hosts["matched"][host_of], servers["matched"]),
+            "licensed": {lic: part(servers["licensed"][lic], hosts["licensed"][lic]) for lic in LICENCES}}
+
+
+def estate_facts(
+    inventory: Inventory, host: HostModel, hosts_after: int, host_counts: Sequence[tuple[HostModel, int]] | None = None,
+    staying: np.ndarray | None = None, sources: "Sources | None" = None,
+) -> dict:
+    """What the business case needs to know of the machines before and after (summary["estate"]).
+
+    Rack units, hardware price (USD) and licensed cores per licence scheme of the machines the
+    source servers run on today (all of them: boxes of their own, and the hosts of ``sources``)
+    and of the ``hosts_after`` hosts of model ``host``; for a mix of models, ``host_counts`` gives
+    each model and its host count, and the hosts' figures are sums over them
+    (``hardware_usd_after``: the sum of every host's catalogue price, None when one is unknown).
+    ``staying`` (servers,) bool marks the servers that stay after (the unplaceable ones,
+    :func:`consolidate.figures.staying`; None: none stays): ``staying`` holds the facts of what
+    they keep running (their own boxes; a staying VM's whole host), and ``rack_units_after`` and
+    ``physical_cores_after`` count them with the hosts; ``licensed_cores_after`` is the hosts'
+    alone (the staying machines keep their own licence). ``defaulted``: the servers with defaulted
+    inventory, and the facts of those costed on defaulted hardware that leave (``leaving``: moved
+    to a host or retired), whose "before" costs the saving rests on. ``source_hosts``: how many
+    hosts the VMs run on today, how many of them have defaulted hardware, and how many VMs run on
+    them or on no host known (each then costed as a box of its own).
+    """
+    n = len(inventory.server_ids)
+    boxes = sources.boxes if sources else Boxes(np.full(n, -1, dtype=np.int64), np.ones(n), 0)
+    vm_alone = np.full(n, bool(sources and sources.vms)) & ~boxes.on_host
+    own = _box_arrays(inventory, vm_alone)
+    hosts = _box_arrays(sources.hosts, np.zeros(boxes.n_hosts, dtype=bool)) if boxes.n_hosts else None
+    each = _attributed(own, hosts, boxes)
     stay = np.zeros(n, dtype=bool) if staying is None else np.asarray(staying, dtype=bool)
-    defaulted = np.asarray(inventory.defaulted, dtype=bool)
-    kept = _machines(stay, rack_u, price_usd, cores, licensed)
+    costed_default = np.asarray(inventory.defaulted, dtype=bool) if sources is None else sources.costed_by_default
+    kept = _machines(stay & boxes.own, own)
+    if hosts is not None:
+        kept = {**_sum_machines(kept, _machines(boxes.hosts_of(stay), hosts)), "servers": int(stay.sum())}
     models = list(host_counts) if host_counts else [(host, int(hosts_after))]
     if len(models) == 1:  # a mix that kept one model: that model's facts
         host = models[0][0]
@@ -208,14 +257,19 @@ def estate_facts(
     }
     mix = len(models) > 1
     hosts_rack_units = float(sum(m.rack_units * n for m, n in models))
+    everything = np.ones(n, dtype=bool)
+    before = _machines(everything, each)
     return {
         "servers": n,
-        "servers_with_catalogue_model": int(matched.sum()),
-        "default_source_model": default.name,
-        "rack_units_before": float(rack_u.sum()),
-        "hardware_usd_before": float(price_usd.sum()),
-        "physical_cores_before": float(cores.sum()),
-        "licensed_cores_before": {lic: float(v.sum()) for lic, v in licensed.items()},
+        "servers_with_catalogue_model": int(each["matched"].sum()),
+        "default_source_model": catalog.get_host(str(constants.SOURCE_DEFAULT_MODEL.value)).name,
+        "machines_before": boxes.machines,
+        "source_hosts": {"hosts": boxes.n_hosts, "defaulted": int(sources.hosts.defaulted.sum()) if hosts is not None else 0,
+                         "vms_on_hosts": int(boxes.on_host.sum()), "vms_without_host": int(vm_alone.sum())},
+        "rack_units_before": before["rack_units"],
+        "hardware_usd_before": before["hardware_usd"],
+        "physical_cores_before": before["physical_cores"],
+        "licensed_cores_before": before["licensed_cores"],
         "hosts": int(hosts_after),
         "host_model": " + ".join(f"{n} x {m.name}" for m, n in models) if mix else host.name,
         "host_rack_units": float(host.rack_units),
@@ -233,9 +287,14 @@ def estate_facts(
         "physical_cores_after": float(sum(m.cores * n for m, n in models)) + kept["physical_cores"],
         "licensed_cores_after": licensed_after,
         "staying": kept,
-        "defaulted": {"servers": int(defaulted.sum()),
-                      "leaving": _machines(defaulted & ~stay, rack_u, price_usd, cores, licensed)},
+        "defaulted": {"servers": int(np.asarray(inventory.defaulted).sum()),
+                      "costed_by_default": int(costed_default.sum()),
+                      "leaving": _machines(costed_default & ~stay, each)},
     }
+
+
+def _sum_machines(a: dict, b: dict) -> dict:
+    return {k: ({lic: a[k][lic] + b[k][lic] for lic in a[k]} if isinstance(a[k], dict) else a[k] + b[k]) for k in a}
 
 
 def annuity_factor(rate: float, years: int) -> float:
@@ -320,10 +379,20 @@ def _licensing(summary: dict, inputs: BusinessInputs) -> dict:
             "per_core_year": {when: inputs.per_core_year(schemes[when], price[when]) for when in schemes}}
 
 
-def _sources_licensed(lic: dict, physical_cores: float, licensed_cores: dict) -> float:
-    """Cores some source servers license under the sources' licence: for VMs their vCPUs, no
-    per-machine minimum (module docstring), else the scheme's count."""
-    return physical_cores if lic["vms"] else licensed_cores[lic["before"]]
+def _sources_licensed(lic: dict, machines: dict) -> float:
+    """Cores the source ``machines`` (an :func:`_machines` dict) license under the sources' licence:
+    a host's physical cores with the scheme's minimums, a VM costed alone its vCPUs (:func:`_box_arrays`)."""
+    return machines["licensed_cores"][lic["before"]]
+
+
+def _licence_counts(est: dict) -> str:
+    """What the licensed cores count, in words (:func:`_box_arrays`)."""
+    hosts = est.get("source_hosts", {})
+    alone = hosts.get("vms_without_host", 0)
+    physical = "physical cores with the licence's minimums"
+    if hosts.get("hosts"):
+        return f"the source hosts' {physical}" + (f"; the {alone:,} VMs without a known host: their vCPUs" if alone else "")
+    return "the VMs' vCPUs, no per-machine minimum" if alone else physical
 
 
 def business_case(summary: dict, inputs: BusinessInputs | None = None) -> dict:
@@ -353,9 +422,9 @@ def business_case(summary: dict, inputs: BusinessInputs | None = None) -> dict:
     lic = _licensing(summary, inputs)
     stay = _staying(summary)
     maintenance = inputs.maintenance_pct / 100.0
-    licensed = {"before": _sources_licensed(lic, est.get("physical_cores_before"), est["licensed_cores_before"]),
+    licensed = {"before": _sources_licensed(lic, {"licensed_cores": est["licensed_cores_before"]}),
                 "hosts": est["licensed_cores_after"][lic["after"]],
-                "staying": _sources_licensed(lic, stay["physical_cores"], stay["licensed_cores"])}
+                "staying": _sources_licensed(lic, stay)}
     per_core = lic["per_core_year"]
     before = {
         "energy": float(summary["cost_per_year_before"]),
@@ -381,7 +450,7 @@ def business_case(summary: dict, inputs: BusinessInputs | None = None) -> dict:
         **{f"licence_price_{when}": lic["price"][when] for when in ("before", "after")},
         **{f"licence_price_{when}_unit": LICENCE_PRICE_UNIT[lic[when]] for when in ("before", "after")},
         **{f"licence_per_core_year_{when}": per_core[when] for when in ("before", "after")},
-        "licence_counts": "the VMs' vCPUs, no per-machine minimum" if lic["vms"] else "physical cores with the licence's minimums",
+        "licence_counts": _licence_counts(est),
         # the hosts' licence under the names of before licences were split by side
         "licence_price_usd": lic["price"]["after"],
         "licence_price_unit": LICENCE_PRICE_UNIT[lic["after"]],
@@ -423,11 +492,11 @@ def _defaulted(summary: dict, inputs: BusinessInputs, lic: dict, saving: float) 
     energy_share = summary.get("defaulted_leaving_energy_kwh_per_year_before", 0.0) / kwh_before if kwh_before else 0.0
     from_defaulted = (
         float(summary["cost_per_year_before"]) * energy_share
-        + _sources_licensed(lic, leaving["physical_cores"], leaving["licensed_cores"]) * lic["per_core_year"]["before"]
+        + _sources_licensed(lic, leaving) * lic["per_core_year"]["before"]
         + leaving["hardware_usd"] * inputs.maintenance_pct / 100.0
         + leaving["rack_units"] * inputs.rack_usd_per_u_year
     )
-    n = est["defaulted"]["servers"]
+    n = est["defaulted"].get("costed_by_default", est["defaulted"]["servers"])
     return {
         "servers": n,
         "share_of_servers": n / est["servers"] if est["servers"] else 0.0,
@@ -471,7 +540,8 @@ def _n_plus_1(summary: dict, inputs: BusinessInputs, lic: dict, host_price: floa
 
 def _caveats(summary: dict, case: dict) -> list[str]:
     """The sentences on what the money rests on: defaulted servers' share of the saving, servers
-    costed as the default model, VM sources costed as physical servers, an unknown host price."""
+    costed as the default model, VMs costed as machines of their own (no host known), hosts
+    costed as the default model, an unknown host price."""
     out = []
     est, cur = summary["estate"], case["currency"]
     d = case["defaulted"]
@@ -480,11 +550,17 @@ def _caveats(summary: dict, case: dict) -> list[str]:
                    f"the {d['servers']:,} server(s) with defaulted inventory, costed as the default {d['default_model']}")
     guessed = est.get("servers", 0) - est.get("servers_with_catalogue_model", est.get("servers", 0))
     if guessed:
-        out.append(f"{guessed:,} of {est['servers']:,} servers name no catalogue model: their rack space, price and "
-                   f"maintenance today are those of a {est['default_source_model']}")
-    if sources_are_vms(summary):
-        out.append("the sources are VMs: each is costed today as a machine of its own (rack space, maintenance, power "
-                   "curve), where their ESXi hosts are what runs; the saving is overstated by the difference")
+        out.append(f"{guessed:,} of {est['servers']:,} servers (or the hosts they run on) name no catalogue model: their "
+                   f"rack space, price and maintenance today are those of a {est['default_source_model']}")
+    hosts = est.get("source_hosts", {})
+    alone = hosts.get("vms_without_host", est["servers"] if sources_are_vms(summary) and not hosts else 0)
+    if alone:
+        out.append(f"{alone:,} VM(s) name no host the inventory describes: each is costed today as a machine of its own "
+                   "(rack space, maintenance, power curve), where their hosts are what runs, which overstates the saving; "
+                   "give --inventory an RVTools export (vInfo's Host, vHost) or a host column with rows for the hosts")
+    if hosts.get("defaulted"):
+        out.append(f"{hosts['defaulted']:,} of the {hosts['hosts']:,} host(s) the VMs run on today are not described in the "
+                   f"inventory: costed as the default {est['default_source_model']}")
     if not math.isfinite(_num(case["capital_cost"])):
         out.append("the host price is unknown (give --host-price): no capital cost, payback or NPV")
     return out
@@ -496,6 +572,7 @@ def plan_estate(plan, hosts: int | None = None) -> dict:
     facts for that many hosts instead, the difference made up by the model with the most hosts."""
     # the plan's stages, loaded only when a plan is in memory (`consolidate report` reads folders)
     from consolidate.figures import staying
+    from consolidate.models.boxes import costed_by_default, source_boxes
 
     counts = plan.model_counts()
     if hosts is not None and counts:
@@ -503,4 +580,8 @@ def plan_estate(plan, hosts: int | None = None) -> dict:
         counts[main] = max(0, counts[main] + hosts - plan.hosts_after)
     models = [(m, counts[m.name]) for m in plan.settings.models if counts.get(m.name, 0)]
     n = plan.hosts_after if hosts is None else sum(c for _, c in models)
-    return estate_facts(plan.traces.inventory, plan.settings.host_model, n, models, staying=staying(plan))
+    traces = plan.traces
+    boxes = source_boxes(traces)
+    sources = Sources(boxes, traces.source_hosts, traces.source.partition(":")[0] in VM_SOURCE_KINDS,
+                      costed_by_default(traces, boxes))
+    return estate_facts(traces.inventory, plan.settings.host_model, n, models, staying=staying(plan), sources=sources)

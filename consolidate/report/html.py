@@ -144,7 +144,7 @@ def before_after_rows(data: PlanData) -> list[tuple[str, str, str, str]]:
         return kwh / 1000 if finite(kwh) else None
 
     rows = [
-        ("physical servers → hosts", s["hosts_before"], s["hosts_after"], fmt_num, False),
+        ("physical machines → hosts", s["hosts_before"], s["hosts_after"], fmt_num, False),
         ("CPU utilisation, mean %", s["cpu_util_mean_before_pct"], s["cpu_util_mean_after_pct"], lambda v: fmt_num(v, 1), True),
         ("CPU utilisation, 95th percentile %", u["before_p95_pct"], u["after_p95_pct"], lambda v: fmt_num(v, 1), True),
         ("CPU utilisation, peak %", u["before_peak_pct"], u["after_peak_pct"], lambda v: fmt_num(v, 1), True),
@@ -556,7 +556,7 @@ def comparison_rows(scenarios: list[PlanData]) -> list[tuple[str, list[str]]]:
 
     return [
         row("target hosts", lambda d: host_text(d.summary["assumptions"])),
-        row("servers → hosts", lambda d: f"{d.summary['hosts_before']:,} → " + _delta(d.summary["hosts_after"], base.summary["hosts_after"], fmt_num)),
+        row("machines → hosts", lambda d: f"{d.summary['hosts_before']:,} → " + _delta(d.summary["hosts_after"], base.summary["hosts_after"], fmt_num)),
         row("what binds", lambda d: BINDING_LABELS.get(d.summary.get("binding_resource"), "not stated")),
         row("N+1 (any one host down)", _n_plus_1_text),
         row("host-intervals over the CPU target, replayed", lambda d: fmt_pct(d.summary["over_target_pct"])),
@@ -615,7 +615,7 @@ def shared_assumptions(scenarios: list[PlanData]) -> tuple[list[tuple[str, str, 
 
 _SUMMARY_HTML = """\
 <div>
-<strong>Plan</strong>: {{ s.hosts_before|num }} servers → {{ hosts_text }}
+<strong>Plan</strong>: {{ s.servers|num }} servers{% if s.hosts_before != s.servers %} on {{ s.hosts_before|num }} machines{% endif %} → {{ hosts_text }}
 (lower bound {{ s.lower_bound }}; {{ s.over_target_pct|pct }} of host-intervals over the CPU target in the replay).
 <ul>
 {% for item in first %}<li><strong>{{ item.head }}:</strong> {{ item.text }}.</li>

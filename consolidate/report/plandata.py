@@ -317,7 +317,7 @@ def _hosts_item(s: dict) -> dict:
         text += "; 1 server fits no host and stays on its own machine"
     elif unplaced:
         text += f"; {unplaced:,} servers fit no host and stay on their own machines"
-    label = "servers → hosts" + (f", {binding} binds" if binding else "")
+    label = ("servers" if s["hosts_before"] == s["servers"] else "machines") + " → hosts" + (f", {binding} binds" if binding else "")
     return _item("hosts", "Hosts", label, f"{s['hosts_before']:,} → {s['hosts_after']:,}", text)
 
 

@@ -83,7 +83,7 @@ def utilisation_chart(data: PlanData) -> Figure:
     ax = fig.add_subplot()
     s = data.summary
     for counts, colour, label in (
-        (before, BEFORE, f"before: {s['hosts_before']:,} servers, mean {s['cpu_util_mean_before_pct']:.1f} %"),
+        (before, BEFORE, f"before: {s['servers']:,} servers, mean {s['cpu_util_mean_before_pct']:.1f} %"),
         (after, AFTER, f"after: {s['hosts_after']:,} hosts, mean {s['cpu_util_mean_after_pct']:.1f} %"),
     ):
         share = 100 * counts / counts.sum() if counts.sum() else counts

@@ -44,7 +44,7 @@ def _before_after(summary: dict) -> Table:
 
     s = summary
     cur = (s.get("business_case") or {}).get("currency")
-    row("physical servers / hosts", s["hosts_before"], s["hosts_after"], 0)
+    row("physical machines / hosts", s["hosts_before"], s["hosts_after"], 0)
     row("mean CPU utilisation, %", s["cpu_util_mean_before_pct"], s["cpu_util_mean_after_pct"], 1, points=True)
     row("energy, MWh a year (facility)", s["energy_kwh_per_year_before"] / 1000, s["energy_kwh_per_year_after"] / 1000, 1)
     row(f"electricity, {cur} a year" if cur else "electricity cost a year", s["cost_per_year_before"], s["cost_per_year_after"], 0)

@@ -10,7 +10,7 @@ import pytest
 
 from consolidate.errors import InputError
 from consolidate.io import read_inventory, read_traces
-from consolidate.io.inventory import FIELDS, SERVER_COLUMNS, inventory_format, inventory_report, read_inventory_export
+from consolidate.io.inventory import FIELDS, HOST, SERVER_COLUMNS, inventory_format, inventory_report, read_inventory_export
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 SAMPLE = SAMPLES / "formats" / "azure-migrate" / "AzureMigrateimport-01.csv"
@@ -57,7 +57,7 @@ def test_sample_report():
 
 def test_read_inventory_of_the_sample():
     inv = read_inventory(SAMPLE)
-    assert tuple(inv.columns) == FIELDS and list(inv["ram_gb"]) == [2.0, 2.0, 2.0]
+    assert tuple(inv.columns) == (*FIELDS, HOST) and list(inv["ram_gb"]) == [2.0, 2.0, 2.0]
     assert (inv["threads"] == inv["cores"]).all() and (inv["perf"] == 1.0).all()
 
 

@@ -15,6 +15,7 @@ from consolidate.io.inventory import (
     DEFAULT_RAM_GB,
     DEFAULT_THREADS,
     FIELDS,
+    HOST,
     align_inventory,
 )
 
@@ -30,7 +31,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_read_inventory_fills_threads_perf_and_optional_columns():
     inv = read_inventory(IO / "inventory.csv")
-    assert tuple(inv.columns) == FIELDS
+    assert tuple(inv.columns) == (*FIELDS, HOST)
     assert list(inv["server_id"]) == ["a", "b", "z"]
     b = inv.set_index("server_id").loc["b"]
     assert b["threads"] == 2 and b["perf"] == DEFAULT_PERF and np.isnan(b["power_max_w"]) and b["model"] == ""
@@ -76,7 +77,7 @@ def test_missing_inventory_file(tmp_path):
 
 def test_empty_cells_take_defaults_and_are_flagged(tmp_path):
     user = read_inventory(write(tmp_path, HEADER + "a,,,2.0,\nb,4,,,8\n"))
-    inv, counts, warnings = align_inventory(("a", "b", "c"), user)
+    inv, _, counts, warnings = align_inventory(("a", "b", "c"), user)
     np.testing.assert_array_equal(inv.cores, [DEFAULT_CORES, 4, DEFAULT_CORES])
     np.testing.assert_array_equal(inv.threads, [DEFAULT_THREADS, 4, DEFAULT_THREADS])
     np.testing.assert_array_equal(inv.ghz, [2.0, DEFAULT_GHZ, DEFAULT_GHZ])
@@ -93,7 +94,7 @@ def test_user_values_override_file_values_per_field():
     user = pd.DataFrame({"server_id": ["b", "q"], "cores": [8.0, 1.0], "threads": [16.0, 1.0], "ghz": [np.nan, 1.0],
                          "ram_gb": [32.0, 1.0], "perf": [1.2, 1.0], "model": ["big", ""],
                          "power_idle_w": [np.nan] * 2, "power_max_w": [np.nan] * 2})
-    inv, counts, _ = align_inventory(("a", "b"), user, derived)
+    inv, _, counts, _ = align_inventory(("a", "b"), user, derived)
     np.testing.assert_array_equal(inv.cores, [2, 8])
     np.testing.assert_array_equal(inv.threads, [2, 16])
     np.testing.assert_array_equal(inv.ghz, [2.6, 2.6])  # the user left ghz empty: the file's value stays
@@ -105,7 +106,7 @@ def test_user_values_override_file_values_per_field():
 
 
 def test_no_inventory_at_all_warns_once():
-    inv, counts, warnings = align_inventory(("a",), None)
+    inv, _, counts, warnings = align_inventory(("a",), None)
     assert inv.defaulted.all() and counts["inventory_defaulted"] == 1
     assert len(warnings) == 1 and "pass --inventory" in warnings[0]
 

@@ -15,6 +15,7 @@ from consolidate.errors import InputError
 from consolidate.io import read_inventory, read_traces
 from consolidate.io.inventory import (
     FIELDS,
+    HOST,
     SERVER_COLUMNS,
     inventory_format,
     inventory_report,
@@ -146,11 +147,15 @@ def test_sample_utilisation_is_an_instant_of_vcpu_and_vmemory(export):
 
 def test_read_inventory_keeps_the_powered_on_vms_unless_asked(export):
     inv = read_inventory(SAMPLE)
-    assert tuple(inv.columns) == FIELDS and list(inv["server_id"]) == ["vm-3", "vm-8", "vm-9"]
-    assert (inv["perf"] == 1.0).all() and (inv["threads"] == inv["cores"]).all()
+    # The VMs to plan, then vHost's hosts (what the VMs run on today), as rows of their own.
+    hosts = list(export.hosts["host"])
+    assert tuple(inv.columns) == (*FIELDS, HOST) and list(inv["server_id"]) == ["vm-3", "vm-8", "vm-9", *hosts]
+    vms = inv.iloc[:3]
+    assert (vms["perf"] == 1.0).all() and (vms["threads"] == vms["cores"]).all()
     assert inv.loc[0, "model"] == "Debian GNU/Linux 9 (64-bit)"  # VMware Tools' OS before the configured one
-    assert len(read_inventory(SAMPLE, powered_off=True)) == 9
-    assert list(planned_servers(export)["server_id"]) == list(inv["server_id"])
+    assert list(vms[HOST]) == ["10.5.126.198", "10.41.187.30", ""] and (inv.iloc[3:][HOST] == "").all()
+    assert len(read_inventory(SAMPLE, powered_off=True)) == 9 + len(hosts)
+    assert list(planned_servers(export)["server_id"]) == list(vms["server_id"])
 
 
 def test_sample_beside_traces(tmp_path):
@@ -181,8 +186,8 @@ def test_old_14_column_vinfo_text_booleans_and_padding(tmp_path):
     report = inventory_report(export)
     assert (report["servers"], report["templates"], report["powered_on"], report["powered_off"]) == (4, 1, 2, 2)
     assert report["cpu_util_given"] == 0 and any("plan by allocation" in n for n in export.notes)
-    assert list(read_inventory(path)["server_id"]) == ["web01", "db01"]
-    assert list(read_inventory(path, powered_off=True)["server_id"]) == ["web01", "db01", "off1", "susp"]
+    assert list(read_inventory(path)["server_id"]) == ["web01", "db01", "esx1"]  # the VMs, then their host
+    assert list(read_inventory(path, powered_off=True)["server_id"]) == ["web01", "db01", "off1", "susp", "esx1"]
 
 
 def test_names_match_ignoring_case_and_blanks_and_mb_units(tmp_path):

@@ -143,6 +143,7 @@ def _inventory(models, idle_w, max_w):
         ram_gb=np.full(n, 8.0), model=np.array(models, dtype=object),
         power_idle_w=np.array(idle_w, dtype=float), power_max_w=np.array(max_w, dtype=float),
         defaulted=np.zeros(n, dtype=bool),
+        host=np.full(n, "", dtype=object),
     )
 
 

@@ -115,6 +115,7 @@ def test_estate_facts_take_catalogue_models_else_the_default_model():
         power_idle_w=np.full(3, np.nan),
         power_max_w=np.full(3, np.nan),
         defaulted=np.zeros(3, dtype=bool),
+        host=np.full(3, "", dtype=object),
     )
     host = get_host("dell-r6515")
     facts = estate_facts(inventory, host, hosts_after=3)

@@ -77,18 +77,21 @@ def test_licences_before_are_what_the_sources_run(three):
 
 
 def test_vm_sources_pay_vsphere_today_on_their_vcpus():
+    # VMs without a known host are costed alone, and license their vCPUs (estate_facts counts them so).
     summary = {
         "trace": {"source": "rvtools:estate.xlsx"}, "cost_per_year_before": 1000.0, "cost_per_year_after": 200.0,
-        "estate": {"hosts": 1, "host_price_usd": 10000.0, "hardware_usd_before": 13000.0, "rack_units_before": 4.0,
-                   "rack_units_after": 1.0, "physical_cores_before": 10.0,
-                   "licensed_cores_before": {"none": 10.0, "vsphere": 64.0, "windows": 32.0},
-                   "licensed_cores_after": {"none": 64.0, "vsphere": 64.0, "windows": 64.0}},
+        "estate": {"servers": 2, "hosts": 1, "host_price_usd": 10000.0, "hardware_usd_before": 13000.0,
+                   "rack_units_before": 4.0, "rack_units_after": 1.0, "physical_cores_before": 10.0,
+                   "licensed_cores_before": {"none": 10.0, "vsphere": 10.0, "windows": 10.0},
+                   "licensed_cores_after": {"none": 64.0, "vsphere": 64.0, "windows": 64.0},
+                   "source_hosts": {"hosts": 0, "defaulted": 0, "vms_on_hosts": 0, "vms_without_host": 2}},
     }
     bc = business_case(summary, BusinessInputs())
     assert bc["licence_before"] == "vsphere" and bc["licence_after"] == "none"
     assert bc["yearly_cost_before"]["licences"] == 10 * 135.0  # the VMs' 10 vCPUs, no 16-core minimum
     assert bc["yearly_cost_after"]["licences"] == 0.0
-    assert any("the sources are VMs" in c for c in bc["caveats"])
+    assert bc["licence_counts"] == "the VMs' vCPUs, no per-machine minimum"
+    assert any(c.startswith("2 VM(s) name no host the inventory describes") for c in bc["caveats"])
     assert business_case(summary, BusinessInputs(licence_before="none"))["yearly_cost_before"]["licences"] == 0.0
     assert business_case(summary, BusinessInputs(currency="EUR"))["currency"] == "EUR"
 
@@ -222,7 +225,12 @@ def test_an_inventory_alone_is_rated_lowest_and_said(tmp_path):
     assert not any(c.startswith("validation skipped") for c in p.summary["caveats"])
     bc = business_case(report_summary(p), BusinessInputs())
     assert bc["licence_before"] == "vsphere"  # VMs on ESXi
-    assert bc["yearly_cost_before"]["licences"] == pytest.approx(plan_estate(p)["physical_cores_before"] * 135.0)
+    # The sample's 3 VMs: two on hosts vHost does not list (the default dell-r710: 2 sockets of 6 cores,
+    # 16 licensed per socket), one with no host (its 18 vCPUs).
+    est = plan_estate(p)
+    assert est["source_hosts"] == {"hosts": 2, "defaulted": 2, "vms_on_hosts": 2, "vms_without_host": 1}
+    assert est["licensed_cores_before"]["vsphere"] == 2 * 32 + 18
+    assert bc["yearly_cost_before"]["licences"] == pytest.approx((2 * 32 + 18) * 135.0)
 
 
 def test_a_summary_without_its_staying_servers_is_refused():

@@ -62,7 +62,7 @@ def test_one_unit_per_quantity_and_the_plans_currency(page):
 
 def test_a_fall_of_1052_to_5_is_not_minus_100(crafted_plan):
     text = visible(render_report([crafted_plan(hosts_before=1052, servers=1052, hosts_after=5)]))
-    assert "physical servers → hosts 1,052 5 -99.5 %" in text
+    assert "physical machines → hosts 1,052 5 -99.5 %" in text
 
 
 def test_hosts_and_servers_tables(page):
@@ -110,7 +110,7 @@ def test_plans_of_one_estate_are_compared_with_their_deltas_and_the_assumptions_
     text = visible(page)
     first = first_screen(page)
     assert "2 plans of the same estate" in text
-    for said in ("servers → hosts 4 → 2 4 → 3 (+1)", "what binds memory CPU", "N+1 (any one host down) fails, needs 1 more host (10,000 EUR) holds",
+    for said in ("machines → hosts 4 → 2 4 → 3 (+1)", "what binds memory CPU", "N+1 (any one host down) fails, needs 1 more host (10,000 EUR) holds",
                  "memory sizing allocated allocated", "unplaceable servers 1 1", "yearly saving 3,500 EUR 3,000 EUR (-500 EUR)"):
         assert said in first, said
     assert page.count('id="comparison-assumptions"') == 1 and 'id="s0-assumptions"' not in page
