@@ -484,6 +484,7 @@ def placement_frame(p: "Plan") -> pd.DataFrame:
             "source_threads": inv.threads,
             "source_ghz": inv.ghz,
             "source_ram_gb": inv.ram_gb,
+            "source_host": inv.host,
             "inventory_defaulted": inv.defaulted,
             "measured_days": np.round(p.traces.measured_days, 3),
             "measured_pct": np.round(coverage, 1),

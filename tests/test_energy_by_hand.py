@@ -77,4 +77,6 @@ def test_vms_on_a_host_are_costed_as_that_host_before(tmp_path):
     # Rack and price: three machines, none in the catalogue: each the default's.
     assert s["business_case"]["rack_units_before"] == pytest.approx(3 * r710.rack_units)
     assert s["estate"]["hardware_usd_before"] == pytest.approx(3 * r710.price_usd)
-    assert any("1 of the 2 host(s) the VMs run on today are not described" in c for c in s["business_case"]["caveats"])
+    assert any("1 of the 2 host(s) the servers run on as VMs lack inventory values" in w and "esx9" in w
+               for w in s["warnings"])
+    assert s["business_case"]["defaulted"]["servers"] == 1  # vm4, costed on esx9's defaulted hardware

@@ -540,14 +540,15 @@ def _n_plus_1(summary: dict, inputs: BusinessInputs, lic: dict, host_price: floa
 
 def _caveats(summary: dict, case: dict) -> list[str]:
     """The sentences on what the money rests on: defaulted servers' share of the saving, servers
-    costed as the default model, VMs costed as machines of their own (no host known), hosts
-    costed as the default model, an unknown host price."""
+    costed as the default model, VMs costed as machines of their own (no host known), an unknown
+    host price. (Hosts the inventory does not describe are said by the reader, and in the first.)"""
     out = []
     est, cur = summary["estate"], case["currency"]
     d = case["defaulted"]
     if d and d["servers"] and d["share_of_saving_pct"] is not None:
         out.append(f"{d['share_of_saving_pct']:.0f} % of the yearly saving ({d['saving_from_defaulted']:,.0f} {cur}) rests on "
-                   f"the {d['servers']:,} server(s) with defaulted inventory, costed as the default {d['default_model']}")
+                   f"the {d['servers']:,} server(s) on machines the inventory does not describe, costed as the default "
+                   f"{d['default_model']}")
     guessed = est.get("servers", 0) - est.get("servers_with_catalogue_model", est.get("servers", 0))
     if guessed:
         out.append(f"{guessed:,} of {est['servers']:,} servers (or the hosts they run on) name no catalogue model: their "
@@ -558,9 +559,6 @@ def _caveats(summary: dict, case: dict) -> list[str]:
         out.append(f"{alone:,} VM(s) name no host the inventory describes: each is costed today as a machine of its own "
                    "(rack space, maintenance, power curve), where their hosts are what runs, which overstates the saving; "
                    "give --inventory an RVTools export (vInfo's Host, vHost) or a host column with rows for the hosts")
-    if hosts.get("defaulted"):
-        out.append(f"{hosts['defaulted']:,} of the {hosts['hosts']:,} host(s) the VMs run on today are not described in the "
-                   f"inventory: costed as the default {est['default_source_model']}")
     if not math.isfinite(_num(case["capital_cost"])):
         out.append("the host price is unknown (give --host-price): no capital cost, payback or NPV")
     return out

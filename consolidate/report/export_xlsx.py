@@ -68,6 +68,7 @@ _HEADERS = {
     "status": "Status", "vcpus": "vCPUs", "ram_gb": "VM RAM", "source_ram_gb": "Allocated RAM at source",
     "mem_packed_gb": "Memory packed, with hypervisor overhead", "cpu_peak_ghz": "CPU peak", "cpu_mean_ghz": "CPU mean",
     "source_cores": "Source cores", "source_threads": "Source threads", "source_ghz": "Source clock",
+    "source_host": "Runs today on",
     "inventory_defaulted": "Inventory defaulted", "measured_days": "Measured", "affinity_group": "Affinity group",
     "check": "Check before migrating", "vms": "VMs", "cpu_capacity_ghz": "CPU capacity", "cpu_target_ghz": "CPU at target",
     "mem_usable_gb": "Memory usable", "cpu_planned_peak_pct": "CPU planned peak", "cpu_replay_peak_pct": "CPU replayed peak",

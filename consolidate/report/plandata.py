@@ -306,7 +306,8 @@ def _item(key: str, head: str, label: str, value: str, text: str, tone: str = ""
 
 def _hosts_item(s: dict) -> dict:
     binding = BINDING_LABELS.get(s.get("binding_resource"))
-    text = f"{plural(s['servers'], 'server')} onto {hosts_text(s)}"
+    today = f" (on {plural(s['hosts_before'], 'machine')} today)" if s["hosts_before"] != s["servers"] else ""
+    text = f"{plural(s['servers'], 'server')}{today} onto {hosts_text(s)}"
     per_host = s.get("binding_resource_hosts") or {}
     if binding and all(per_host.get(k) for k in ("cpu", "memory")):
         text += f"; what binds them: CPU on {plural(per_host['cpu'], 'host')}, memory on {plural(per_host['memory'], 'host')}"
@@ -436,7 +437,8 @@ def _money_item(s: dict) -> dict:
         share = defaulted.get("share_of_servers")
         one = defaulted["servers"] == 1
         text += (f"; {plural(defaulted['servers'], 'server')}" + (f" ({fmt_fraction(share)} of them)" if finite(share) else "")
-                 + (" has no hardware in the inventory and is" if one else " have no hardware in the inventory and are")
+                 + (" runs on a machine the inventory does not describe and is" if one
+                    else " run on machines the inventory does not describe and are")
                  + " costed as a " + str(defaulted.get("default_model") or s.get("estate", {}).get("default_source_model", "default model")))
         if finite(defaulted.get("saving_from_defaulted")):
             text += f": {fmt_money(defaulted['saving_from_defaulted'], cur)} of the yearly saving rests on them"

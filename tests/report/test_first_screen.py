@@ -95,7 +95,7 @@ def test_money_names_its_largest_drivers_and_what_rests_on_defaults(crafted_plan
     assert money["text"] == (
         "3,500 EUR saved a year; the largest parts of it: maintenance +1,700 EUR, energy +900 EUR, rack space +900 EUR; "
         "the hosts cost 20,000 EUR, paid back in 68.6 months; net present value over 5 years -6,025 EUR; "
-        "1 server (25 % of them) has no hardware in the inventory and is costed as a dell-r710: "
+        "1 server (25 % of them) runs on a machine the inventory does not describe and is costed as a dell-r710: "
         "1,000 EUR of the yearly saving rests on them")
 
 
