@@ -147,8 +147,8 @@ def _energy(p: "Plan") -> dict:
     per_server = source_kwh_per_year(p)
     stay = staying(p)
     boxes = source_boxes(p.traces)
-    # A VM that stays keeps its whole host running, at the staying VMs' load.
-    it_staying = float(per_server[stay & boxes.own].sum() + source_hosts_kwh_per_year(p, stay).sum())
+    # A VM that stays keeps its host running at the staying VMs' load (the plan's share of it).
+    it_staying = float(per_server[stay & boxes.own].sum() + (source_hosts_kwh_per_year(p, stay) * boxes.traced_share).sum())
     it = {"before": float(per_server.sum()), "after": hosts_kwh_per_year(p) + it_staying}
     leaving_defaulted = costed_by_default(p.traces, boxes) & ~stay
     out = {

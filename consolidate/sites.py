@@ -158,7 +158,7 @@ def _is_long_file(url: str) -> bool:
 
 def _inventory_sites(inventory, by: str, powered_off: bool) -> dict[str, str] | None:
     """Server id -> site from the inventory's column ``by`` (names match ignoring case); None when it has none."""
-    from consolidate.io.inventory import inventory_format, planned_servers, read_inventory, read_inventory_export
+    from consolidate.io.inventory import HOST, inventory_format, planned_servers, read_inventory, read_inventory_export
     from consolidate.io.tabular import read_text_table
 
     if inventory is None:
@@ -179,6 +179,10 @@ def _inventory_sites(inventory, by: str, powered_off: bool) -> dict[str, str] | 
     ids = frame[id_column].astype(str).str.strip()
     values = frame[column]
     empty = values.isna() | (values.astype(str).str.strip() == "")
+    if HOST in names:  # a row describing a host the VMs run on is no server: it needs no site
+        hosts = set(frame[names[HOST]].fillna("").astype(str).str.strip()) - {""}
+        keep = ~(empty & ids.isin(hosts)).to_numpy()
+        ids, values, empty = ids[keep], values[keep], empty[keep]
     if empty.any():
         server = ids[empty.to_numpy()].iloc[0]
         raise InputError(f"{label}: server {server!r} has no {column!r}; give every server its site "
@@ -296,15 +300,18 @@ def _read_site(job: SiteJob):
 
 
 def _site_inventory(inventory, site: Site) -> pd.DataFrame | None:
-    """The inventory rows of ``site``'s servers (all rows for a site read from its own files)."""
-    from consolidate.io.inventory import read_inventory
+    """The inventory rows of ``site``'s servers, of the hosts they run on as VMs and of the other VMs
+    of those hosts (all rows for a site read from its own files)."""
+    from consolidate.io.inventory import HOST, read_inventory
 
     if inventory is None:
         return None
     table = read_inventory(inventory, powered_off=True)
     if site.servers is None:
         return table
-    return table[table["server_id"].isin(set(site.servers))].reset_index(drop=True)
+    servers = table["server_id"].isin(set(site.servers))
+    hosts = set(table.loc[servers, HOST]) - {""}
+    return table[servers | table["server_id"].isin(hosts) | table[HOST].isin(hosts)].reset_index(drop=True)
 
 
 def site_jobs(split: Split, *, read: dict, inventory, settings: Settings, business: BusinessInputs,

@@ -312,3 +312,19 @@ def test_servers_of_the_traces_in_no_site_are_counted_and_said(estate, tmp_path)
     assert planned.summary["servers_without_site"] == 3
     assert planned.summary["servers"] == len(table) - 3
     assert any("3 server(s) of the traces are in no site" in c for c in planned.summary["caveats"])
+
+
+def test_each_site_keeps_the_rows_of_the_hosts_its_vms_run_on(estate, tmp_path):
+    traces, inventory = estate
+    table = pd.read_csv(inventory)
+    table["host"] = ["esx-" + site for site in table["Site"]]
+    hosts = pd.DataFrame({"server_id": [f"esx-{s}" for s in SITES], "cores": 32, "ghz": 2.6, "ram_gb": 512,
+                          "Site": "", "host": ""})
+    pd.concat([table, hosts], ignore_index=True).to_csv(tmp_path / "inv.csv", index=False)
+    planned = plan_estate(traces, "site", settings=make_settings(**OPTIONS), out_dir=tmp_path / "out",
+                          inventory=tmp_path / "inv.csv")
+    for site in SITES:
+        s = json.loads((tmp_path / "out" / "sites" / site / "summary.json").read_text())
+        assert s["estate"]["source_hosts"] == {"hosts": 1, "defaulted": 0, "vms_on_hosts": 8, "vms_without_host": 0}
+        assert s["hosts_before"] == 1
+    assert planned.summary["hosts_before"] == 3

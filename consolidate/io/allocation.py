@@ -68,7 +68,8 @@ def inventory_traces(path: str | Path, *, powered_off: bool = False, servers: It
         raise InputError(f"{export.path}: no server to plan (every one is a template or powered off); "
                          "pass --include-powered-off to plan the powered-off VMs")
     ids = tuple(table["server_id"].astype(str))
-    inventory, source_hosts, counts, warnings = align_inventory(ids, None, with_hosts(export, table))
+    aligned = align_inventory(ids, None, with_hosts(export, table))
+    inventory, counts, warnings = aligned.inventory, aligned.counts, aligned.warnings
     given = table["cpu_util_pct"].to_numpy(dtype=np.float64)
     figure = np.isfinite(given)
     cpu_pct = np.where(figure, np.clip(given, 0.0, 100.0), 100.0 / ALLOCATION_VCPU_RATIO)
@@ -85,7 +86,8 @@ def inventory_traces(path: str | Path, *, powered_off: bool = False, servers: It
     return TraceSet(
         server_ids=ids, start=written, interval_s=INTERVAL_S,
         cpu_pct=np.ascontiguousarray(cpu_pct[:, None], dtype=np.float32), mem_gb=mem_gb,
-        inventory=inventory, quality=quality, source=f"{export.kind}:{export.path}", source_hosts=source_hosts,
+        inventory=inventory, quality=quality, source=f"{export.kind}:{export.path}",
+        source_hosts=aligned.hosts, untraced_vcpus=aligned.untraced_vcpus,
     )
 
 

@@ -164,9 +164,10 @@ def assemble(
     if dropped:
         warnings.append(f"left out {len(dropped)} server(s) without a single usable CPU value: {name_list(dropped)}")
     server_ids = tuple(s for s, k in zip(all_ids, keep) if k)
-    inv, source_hosts, inv_counts, inv_warnings = align_inventory(server_ids, user_inventory, samples.derived_inventory)
-    counts.update(inv_counts)
-    warnings += inv_warnings
+    aligned = align_inventory(server_ids, user_inventory, samples.derived_inventory)
+    inv = aligned.inventory
+    counts.update(aligned.counts)
+    warnings += aligned.warnings
 
     cpu_pct = _rows(cpu_grid.values, keep)
     if samples.cpu_unit == "mhz":
@@ -229,7 +230,8 @@ def assemble(
         quality=quality,
         source=f"{fmt}:{path}",
         measured=np.stack([cpu_grid.late[keep], n_steps - cpu_grid.early[keep]], axis=1).astype(np.int64),
-        source_hosts=source_hosts,
+        source_hosts=aligned.hosts,
+        untraced_vcpus=aligned.untraced_vcpus,
     )
 
 

@@ -443,11 +443,24 @@ def number_values(
     return values
 
 
+@dataclass(frozen=True)
+class Aligned:
+    """What :func:`align_inventory` returns: the servers' :class:`Inventory`; the ``hosts`` they run
+    on as VMs (an :class:`Inventory`, None without) and the vCPUs of the other VMs the inventory puts
+    on each (``untraced_vcpus``, float64 (hosts,)); ``counts`` and ``warnings``."""
+
+    inventory: Inventory
+    hosts: Inventory | None
+    untraced_vcpus: np.ndarray | None
+    counts: dict[str, int]
+    warnings: list[str]
+
+
 def align_inventory(
     server_ids: tuple[str, ...],
     user: pd.DataFrame | None,
     derived: pd.DataFrame | None = None,
-) -> tuple[Inventory, Inventory | None, dict[str, int], list[str]]:
+) -> Aligned:
     """The inventory in trace row order: values from the files (``derived``), overridden per
     server and field by the user's inventory, then the stated defaults; and the hosts the servers
     run on as VMs, described the same way.
@@ -461,11 +474,12 @@ def align_inventory(
 
     Returns
     -------
-    The :class:`Inventory`; the source hosts (an :class:`Inventory` of the machines the servers'
-    ``host`` names, but those that are traced servers themselves, by name; None when there are
-    none); the counts ``inventory_defaulted`` (servers that got a default value),
-    ``inventory_unused`` (user rows naming no traced server nor its host), and where there are
-    source hosts ``source_hosts`` and ``source_hosts_defaulted``; and warnings.
+    :class:`Aligned`: the :class:`Inventory`; the source hosts (the machines the servers' ``host``
+    names, but those that are traced servers themselves, by name; None when there are none) and
+    the vCPUs of the untraced VMs the inventory puts on them; the counts ``inventory_defaulted``
+    (servers that got a default value), ``inventory_unused`` (user rows naming no traced server nor
+    its host), and where there are source hosts ``source_hosts``, ``source_hosts_defaulted`` and
+    ``untraced_vms_on_source_hosts``; and warnings.
     """
     matched_warning = _check_match(server_ids, user)
     sources = [source for source in (derived, user) if source is not None]
@@ -474,11 +488,12 @@ def align_inventory(
     hosts, hosts_missing = _aligned(tuple(names), sources) if names else (None, None)
     hosts_defaulted = [] if hosts is None else list(hosts.server_ids[hosts.defaulted])
     defaulted = inventory.defaulted
+    guests = _untraced_guests(names, sources, server_ids)
 
-    unused = [] if user is None else sorted(set(user["server_id"]) - set(server_ids) - set(names))
+    unused = [] if user is None else sorted(set(user["server_id"]) - set(server_ids) - set(names) - set(guests.index))
     counts = {"inventory_defaulted": int(defaulted.sum()), "inventory_unused": len(unused)}
     if names:
-        counts.update(source_hosts=len(names), source_hosts_defaulted=len(hosts_defaulted))
+        counts.update(source_hosts=len(names), source_hosts_defaulted=len(hosts_defaulted), untraced_vms_on_source_hosts=len(guests))
     warnings = [matched_warning] if matched_warning else []
     if not sources:
         warnings.append(f"no inventory given: every server got the default server ({DEFAULT_DESCRIPTION}); pass --inventory")
@@ -494,9 +509,42 @@ def align_inventory(
             f"costed as the default server (a 2010 Dell PowerEdge R710): {_filled(hosts_missing)}; add a row for each "
             f"(server_id = the host's name): {name_list(hosts_defaulted)}"
         )
+    if len(guests):
+        shared = sorted(set(guests))
+        warnings.append(
+            f"{len(shared)} of the {len(names)} host(s) the servers run on also run {len(guests)} VM(s) the traces do not "
+            f"hold, which stay there: only the traced VMs' share of those hosts (by vCPUs) counts as freed: "
+            f"{name_list(shared)}")
     if unused:
         warnings.append(f"ignored {len(unused)} inventory row(s) naming servers that are not in the traces: {name_list(unused)}")
-    return inventory, hosts, counts, warnings
+    untraced = None
+    if hosts is not None:
+        vcpus = guests.index.map(_vcpus(sources)).to_numpy(dtype=np.float64)
+        untraced = np.bincount(pd.Categorical(guests.to_numpy(), categories=names).codes, weights=vcpus,
+                               minlength=len(names)).astype(np.float64) if len(guests) else np.zeros(len(names))
+    return Aligned(inventory, hosts, untraced, counts, warnings)
+
+
+def _untraced_guests(hosts: list[str], sources: list[pd.DataFrame], server_ids: tuple[str, ...]) -> pd.Series:
+    """The inventory's rows that are not traced but run on one of ``hosts``: host by server id."""
+    if not hosts:
+        return pd.Series(dtype=object)
+    host_of: dict[str, str] = {}
+    for source in sources:
+        if HOST in source.columns:
+            given = source[source[HOST].fillna("").astype(str) != ""]
+            host_of.update(zip(given["server_id"].astype(str), given[HOST].astype(str)))
+    traced, named = set(server_ids), set(hosts)
+    return pd.Series({s: h for s, h in host_of.items() if s not in traced and h in named}, dtype=object)
+
+
+def _vcpus(sources: list[pd.DataFrame]) -> dict[str, float]:
+    """Each row's vCPUs (threads, else cores, else the default's threads), the later sources' first."""
+    out: dict[str, float] = {}
+    for source in sources:
+        threads = source["threads"].astype(np.float64).fillna(source["cores"].astype(np.float64)).fillna(DEFAULT_THREADS)
+        out.update(zip(source["server_id"].astype(str), threads))
+    return out
 
 
 def _aligned(server_ids: tuple[str, ...], sources: list[pd.DataFrame]) -> tuple[Inventory, pd.DataFrame]:

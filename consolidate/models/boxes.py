@@ -27,13 +27,17 @@ class Boxes:
     host_of : int64 (servers,): the row of ``TraceSet.source_hosts`` a VM runs on; -1 for a server
         on a box of its own, or a VM on a traced server.
     share : float64 (servers,): the server's share of its machine: 1 on a box of its own, its vCPUs
-        over those of its host's traced VMs on a host, 0 on a traced server (counted there).
+        over those of all its host's VMs (traced or not: ``TraceSet.untraced_vcpus``) on a host, 0
+        on a traced server (counted there).
     n_hosts : the source hosts (rows of ``TraceSet.source_hosts``; 0 without).
+    traced_share : float64 (hosts,): the share of each host its traced VMs take (1 where the
+        inventory puts no other VM on it): what the plan can free of it.
     """
 
     host_of: np.ndarray
     share: np.ndarray
     n_hosts: int
+    traced_share: np.ndarray
 
     @property
     def own(self) -> np.ndarray:
@@ -62,15 +66,21 @@ def source_boxes(traces: TraceSet) -> Boxes:
     inv, hosts = traces.inventory, traces.source_hosts
     n = len(inv.server_ids)
     if hosts is None:
-        return Boxes(np.full(n, -1, dtype=np.int64), np.ones(n), 0)
+        return own_boxes(n)
     row = {name: i for i, name in enumerate(hosts.server_ids)}
     host_of = np.array([row.get(h, -1) for h in inv.host], dtype=np.int64)
     on = host_of >= 0
-    per_host_vcpus = np.bincount(host_of[on], weights=inv.threads[on], minlength=len(hosts.server_ids))
+    traced_vcpus = np.bincount(host_of[on], weights=inv.threads[on], minlength=len(hosts.server_ids))
+    all_vcpus = traced_vcpus + (0.0 if traces.untraced_vcpus is None else traces.untraced_vcpus)
     share = np.ones(n)
-    share[on] = inv.threads[on] / per_host_vcpus[host_of[on]]
+    share[on] = inv.threads[on] / all_vcpus[host_of[on]]
     share[(inv.host != "") & ~on] = 0.0  # a VM on a traced server
-    return Boxes(host_of, share, len(hosts.server_ids))
+    return Boxes(host_of, share, len(hosts.server_ids), traced_vcpus / np.maximum(all_vcpus, 1e-12))
+
+
+def own_boxes(n: int) -> Boxes:
+    """``n`` servers each on a box of its own."""
+    return Boxes(np.full(n, -1, dtype=np.int64), np.ones(n), 0, np.zeros(0))
 
 
 def host_busy_pct(traces: TraceSet, boxes: Boxes, servers: np.ndarray) -> np.ndarray:

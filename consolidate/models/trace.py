@@ -102,6 +102,9 @@ class TraceSet:
         The physical machines the servers of ``inventory.host`` run on today, one row per machine
         named (``server_ids`` are their names; ``defaulted`` where the inventory does not describe
         them); None when every server is on a box of its own.
+    untraced_vcpus : numpy.ndarray or None
+        float64 (source hosts,): the vCPUs of the VMs the inventory puts on each source host that
+        the traces do not hold (they stay on it whatever the plan does); None without source hosts.
     """
 
     server_ids: tuple[str, ...]
@@ -114,6 +117,7 @@ class TraceSet:
     source: str = ""
     measured: np.ndarray | None = None
     source_hosts: Inventory | None = None
+    untraced_vcpus: np.ndarray | None = None
 
     @property
     def n_servers(self) -> int:
@@ -149,6 +153,7 @@ class TraceSet:
             source=self.source,
             measured=shift_spans(self.measured, *slice(first, stop).indices(self.n_steps)[:2]),
             source_hosts=self.source_hosts,
+            untraced_vcpus=self.untraced_vcpus,
         )
 
     @property

@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from consolidate.models import catalog, constants
-from consolidate.models.boxes import Boxes
+from consolidate.models.boxes import Boxes, own_boxes
 from consolidate.models.hardware import HostModel
 from consolidate.models.trace import Inventory
 from consolidate.options import BUSINESS, LICENCES
@@ -236,7 +236,7 @@ def estate_facts(
     them or on no host known (each then costed as a box of its own).
     """
     n = len(inventory.server_ids)
-    boxes = sources.boxes if sources else Boxes(np.full(n, -1, dtype=np.int64), np.ones(n), 0)
+    boxes = sources.boxes if sources else own_boxes(n)
     vm_alone = np.full(n, bool(sources and sources.vms)) & ~boxes.on_host
     own = _box_arrays(inventory, vm_alone)
     hosts = _box_arrays(sources.hosts, np.zeros(boxes.n_hosts, dtype=bool)) if boxes.n_hosts else None
@@ -245,7 +245,11 @@ def estate_facts(
     costed_default = np.asarray(inventory.defaulted, dtype=bool) if sources is None else sources.costed_by_default
     kept = _machines(stay & boxes.own, own)
     if hosts is not None:
-        kept = {**_sum_machines(kept, _machines(boxes.hosts_of(stay), hosts)), "servers": int(stay.sum())}
+        # A staying VM keeps its host, of which the plan's VMs took their share (the rest runs VMs not planned).
+        held = {**hosts, "rack_u": hosts["rack_u"] * boxes.traced_share, "price_usd": hosts["price_usd"] * boxes.traced_share,
+                "cores": hosts["cores"] * boxes.traced_share,
+                "licensed": {lic: v * boxes.traced_share for lic, v in hosts["licensed"].items()}}
+        kept = {**_sum_machines(kept, _machines(boxes.hosts_of(stay), held)), "servers": int(stay.sum())}
     models = list(host_counts) if host_counts else [(host, int(hosts_after))]
     if len(models) == 1:  # a mix that kept one model: that model's facts
         host = models[0][0]

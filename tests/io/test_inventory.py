@@ -20,6 +20,11 @@ from consolidate.io.inventory import (
 )
 
 IO = Path(__file__).resolve().parents[2] / "data" / "samples" / "io"
+
+
+def _aligned(*args):
+    aligned = align_inventory(*args)
+    return aligned.inventory, aligned.counts, aligned.warnings
 HEADER = "server_id,cores,threads,ghz,ram_gb\n"
 
 
@@ -77,7 +82,7 @@ def test_missing_inventory_file(tmp_path):
 
 def test_empty_cells_take_defaults_and_are_flagged(tmp_path):
     user = read_inventory(write(tmp_path, HEADER + "a,,,2.0,\nb,4,,,8\n"))
-    inv, _, counts, warnings = align_inventory(("a", "b", "c"), user)
+    inv, counts, warnings = _aligned(("a", "b", "c"), user)
     np.testing.assert_array_equal(inv.cores, [DEFAULT_CORES, 4, DEFAULT_CORES])
     np.testing.assert_array_equal(inv.threads, [DEFAULT_THREADS, 4, DEFAULT_THREADS])
     np.testing.assert_array_equal(inv.ghz, [2.0, DEFAULT_GHZ, DEFAULT_GHZ])
@@ -94,7 +99,7 @@ def test_user_values_override_file_values_per_field():
     user = pd.DataFrame({"server_id": ["b", "q"], "cores": [8.0, 1.0], "threads": [16.0, 1.0], "ghz": [np.nan, 1.0],
                          "ram_gb": [32.0, 1.0], "perf": [1.2, 1.0], "model": ["big", ""],
                          "power_idle_w": [np.nan] * 2, "power_max_w": [np.nan] * 2})
-    inv, _, counts, _ = align_inventory(("a", "b"), user, derived)
+    inv, counts, _ = _aligned(("a", "b"), user, derived)
     np.testing.assert_array_equal(inv.cores, [2, 8])
     np.testing.assert_array_equal(inv.threads, [2, 16])
     np.testing.assert_array_equal(inv.ghz, [2.6, 2.6])  # the user left ghz empty: the file's value stays
@@ -106,7 +111,7 @@ def test_user_values_override_file_values_per_field():
 
 
 def test_no_inventory_at_all_warns_once():
-    inv, _, counts, warnings = align_inventory(("a",), None)
+    inv, counts, warnings = _aligned(("a",), None)
     assert inv.defaulted.all() and counts["inventory_defaulted"] == 1
     assert len(warnings) == 1 and "pass --inventory" in warnings[0]
 
