@@ -29,7 +29,10 @@ safety margin), the objective is rounded up; and the bound's ceiling has the sla
 
 Pricing. A greedy kernel builds many columns per iteration (one per seed VM of highest dual,
 then the VMs by dual per unit of size); the exact pricing runs when the greedy finds no
-column of negative reduced cost, every ``EXACT_EVERY`` iterations and at the last one.
+column of negative reduced cost, every ``EXACT_EVERY`` iterations and at the last one. Farley's
+bound holds for any duals ``>= 0``, so the pricing uses smoothed duals [3] (a mix of the best-bound
+duals so far, at first each VM's share of the busiest step, which bound as the volume bound
+does, and the master's): the bound starts at the volume bound and climbs from there.
 
 Master: OR-Tools' GLOP through ``pywraplp``, which keeps the model between solves (columns are
 added, not rebuilt) and gives each row's dual; OR-Tools is a dependency already.
@@ -69,6 +72,9 @@ LARGE_SHARE = 0.25
 LP_ITERATIONS = 200
 #: CP-SAT deterministic time of one exact pricing.
 PRICING_DTIME = 2.0
+#: Dual smoothing (Wentges): the pricing sees this share of the best-bound duals so far beside
+#: the master's, which on a degenerate master jump between extreme points and bound little.
+SMOOTHING = 0.8
 #: The exact pricing runs at least every this many iterations.
 EXACT_EVERY = 10
 #: Greedy columns per iteration (one per seed VM).
@@ -184,11 +190,12 @@ def _price_exact(weight, mem, cpu_cap, mem_cap, duals, hint, seed, deterministic
     """CP-SAT on the pricing knapsack: (upper bound on max_c duals . a_c, best column found or None).
 
     The integer model is a relaxation (weights floored after a shave, real capacities, duals
-    rounded up), so its objective bound bounds the real best column.
+    rounded up), so its objective bound bounds the real best column; without a solution the bound is
+    Dantzig's (:func:`dantzig_bound`), as it is whenever that is lower.
     """
     users = np.flatnonzero(duals > 0)
     if users.size == 0:
-        return 0.0, None, 0.0
+        return 0.0, None
     cpu_units = np.floor(weight[users] * (UNITS_PER_CAP / cpu_cap) * (1.0 - _SHAVE)).astype(np.int64)
     price_units = np.ceil(duals[users] * DUAL_UNITS * (1.0 + _SHAVE)).astype(np.int64)
     model = cp_model.CpModel()
@@ -208,14 +215,65 @@ def _price_exact(weight, mem, cpu_cap, mem_cap, duals, hint, seed, deterministic
     solver.parameters.max_deterministic_time = max(deterministic_time, 0.01)
     solver.parameters.max_time_in_seconds = max(time_limit_s, 0.01)
     status = solver.solve(model)
-    trivial = float(price_units.sum())
-    bound = solver.best_objective_bound if status in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN) else trivial
-    upper = min(bound if np.isfinite(bound) else trivial, trivial) / DUAL_UNITS
-    column = None
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        column = np.zeros(duals.size, dtype=np.uint8)
-        column[users[[solver.boolean_value(var) for var in x]]] = 1
-    return upper, column
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    # CP-SAT reports a bound of 0 when it stops before its first solution: no bound then.
+    upper = dantzig_bound(weight[users], mem[users], cpu_cap, mem_cap, duals[users])
+    if not found:
+        return upper, None
+    column = np.zeros(duals.size, dtype=np.uint8)
+    column[users[[solver.boolean_value(var) for var in x]]] = 1
+    return min(upper, solver.best_objective_bound / DUAL_UNITS), column
+
+
+def _volume_duals(weight: np.ndarray, mem: np.ndarray, cpu_cap: float, mem_cap: float) -> np.ndarray:
+    """Duals whose Farley bound is the volume bound over ``S``: each VM's share of a host at the
+    busiest step of ``S`` (or of memory, where that volume is larger); no column holds more than
+    one host of them, so the column generation starts from the volume bound, not from zero."""
+    cpu_share = weight / cpu_cap
+    cpu_duals = cpu_share[:, int(np.argmax(cpu_share.sum(axis=0)))] if weight.size else np.zeros(mem.size)
+    mem_duals = mem / mem_cap
+    return cpu_duals if cpu_duals.sum() >= mem_duals.sum() else mem_duals
+
+
+def _farley(duals: np.ndarray, upper: float) -> float:
+    """Farley's bound (hosts) from duals >= 0 and an upper bound on any column's dual value."""
+    return float(np.sum(duals, dtype=np.float64)) / max(1.0, upper)
+
+
+def _add_greedy_columns(master, weight, mem, caps, size, price_sets, duals) -> tuple[int, np.ndarray]:
+    """Greedy columns for each dual vector of ``price_sets``; those of negative reduced cost under
+    ``duals`` (the master's) enter. Returns (columns added, the best column under ``duals``)."""
+    added, best, best_value = 0, np.zeros(duals.size, dtype=np.uint8), 0.0
+    for prices in price_sets:
+        order = np.argsort(-prices / np.maximum(size, 1e-12), kind="stable")
+        order = order[prices[order] > 0]
+        seeds = order[np.argsort(-prices[order], kind="stable")][:COLUMNS_PER_ITERATION]
+        columns = greedy_columns(weight, mem, caps[0], caps[1], order, seeds)
+        values = columns.astype(np.float64) @ duals
+        added += sum(master.add(columns[c]) for c in np.flatnonzero(values > 1.0 + REDUCED_COST_EPS))
+        if values.size and values.max() > best_value:
+            best, best_value = columns[int(np.argmax(values))], float(values.max())
+    return added, best
+
+
+def dantzig_bound(weight: np.ndarray, mem: np.ndarray, cpu_cap: float, mem_cap: float, duals: np.ndarray) -> float:
+    """An upper bound on any column's dual value: the least, over the rows (each CPU step of
+    ``weight`` (n, |S|) GHz, and memory), of Dantzig's fractional-knapsack bound of that row alone."""
+    rows = np.column_stack([weight / cpu_cap, mem / mem_cap])
+    best = float(duals.sum())
+    for size in rows.T:
+        free = size <= 0
+        ratio = np.where(free, np.inf, duals / np.where(free, 1.0, size))
+        order = np.argsort(-ratio, kind="stable")
+        filled = np.cumsum(size[order])
+        full = int(np.searchsorted(filled, 1.0, side="right"))
+        value = float(duals[order[:full]].sum())
+        if full < order.size:
+            room = 1.0 - (filled[full - 1] if full else 0.0)
+            value += duals[order[full]] * room / size[order[full]]
+        best = min(best, value)
+    # Float sums of the ratios may round either way; the shave covers them.
+    return best * (1.0 + _SHAVE)
 
 
 def _fits(weight, mem, cpu_cap, mem_cap, members) -> bool:
@@ -257,35 +315,42 @@ def lp_bound(
         for h in np.unique(plan[plan >= 0]):
             master.add((plan == h).astype(np.uint8))
     size = weight.mean(axis=1) / cpu_cap_ghz + mem / mem_cap_gb
-    farley, lp_hosts, converged, iterations = 0.0, float(n), n == 0, 0
+    caps = (float(cpu_cap_ghz), float(mem_cap_gb))
+
+    def price(duals: np.ndarray, hint: np.ndarray) -> tuple[float, np.ndarray | None]:
+        return _price_exact(weight, mem, *caps, duals, hint, seed, pricing_dtime, min(deadline - clock.now(), _MAX_WALL_S))
+
+    center = _volume_duals(weight, mem, *caps)
+    upper, _ = price(center, np.zeros(n, dtype=np.uint8))
+    farley = _farley(center, upper) if n else 0.0
+    lp_hosts, converged, iterations = float(n), n == 0, 0
     while not converged and iterations < max_iterations and clock.now() < deadline:
         lp_hosts, duals = master.solve()
         iterations += 1
-        order = np.argsort(-duals / np.maximum(size, 1e-12), kind="stable")
-        order = order[duals[order] > 0]
-        seeds = order[np.argsort(-duals[order], kind="stable")][:COLUMNS_PER_ITERATION]
-        columns = greedy_columns(weight, mem, float(cpu_cap_ghz), float(mem_cap_gb), order, seeds)
-        values = columns.astype(np.float64) @ duals
-        added = sum(master.add(columns[c]) for c in np.flatnonzero(values > 1.0 + REDUCED_COST_EPS))
+        smoothed = SMOOTHING * center + (1.0 - SMOOTHING) * duals
+        added, hint = _add_greedy_columns(master, weight, mem, caps, size, (smoothed, duals), duals)
         if added and iterations % EXACT_EVERY and iterations < max_iterations:
             continue
-        hint = columns[int(np.argmax(values))] if columns.size else np.zeros(n, dtype=np.uint8)
-        upper, best = _price_exact(weight, mem, cpu_cap_ghz, mem_cap_gb, duals, hint, seed, pricing_dtime,
-                                   min(deadline - clock.now(), _MAX_WALL_S))
-        farley = max(farley, float(np.sum(duals, dtype=np.float64)) / max(1.0, upper))
-        if best is not None and best @ duals > 1.0 + REDUCED_COST_EPS and _fits(weight, mem, cpu_cap_ghz, mem_cap_gb, best):
-            added += master.add(best)
+        # The smoothed duals first; the master's own when those price out no column.
+        for prices in (smoothed, duals):
+            upper, best = price(prices, hint)
+            if _farley(prices, upper) > farley:
+                farley, center = _farley(prices, upper), prices
+            if best is not None and best @ duals > 1.0 + REDUCED_COST_EPS and _fits(weight, mem, *caps, best):
+                added += master.add(best)
+            if added:
+                break
         converged = farley >= lp_hosts * (1.0 - LP_GAP_TOL)
         if not added:
             # Same duals, same pricing: another iteration would repeat this one.
             break
     return LpBound(
         hosts=_ceil_ratio(farley, 1.0) if farley > 0 else 0,
-        farley=farley,
-        lp_hosts=lp_hosts,
+        farley=float(farley),
+        lp_hosts=float(lp_hosts),
         steps=int(chosen.size),
         columns=len(master.seen),
         iterations=iterations,
-        converged=converged,
+        converged=bool(converged),
         seconds=clock.now() - start,
     )

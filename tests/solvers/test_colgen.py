@@ -126,3 +126,20 @@ def test_greedy_columns_equal_the_reference(seed):
     got = greedy_columns(weight, mem, 1.0, 1.0, order, seeds)
     assert np.array_equal(got, ref_greedy_columns(weight, mem, 1.0, 1.0, order, seeds))
     assert all(fits(weight, mem, np.flatnonzero(col), 1.0, 1.0) for col in got)
+
+
+def test_a_pricing_stopped_before_its_first_solution_still_bounds_every_column():
+    # CP-SAT reports a bound of 0 when its budget ends before a solution; the bound must not drop.
+    rng = np.random.default_rng(0)
+    weight = rng.uniform(0.01, 0.3, (1000, 100))
+    mem, duals = np.zeros(1000), rng.uniform(0.0, 1.0, 1000)
+    hint = greedy_columns(weight, mem, 1.0, 1.0, np.argsort(-duals / weight.mean(axis=1)), np.array([int(np.argmax(duals))]))[0]
+    upper, _ = colgen._price_exact(weight, mem, 1.0, 1.0, duals, hint, 0, 1e-6, 1e-4)
+    assert upper >= hint @ duals
+
+
+def test_dantzig_bound_is_the_tightest_row_fractional_knapsack():
+    weight = np.array([[0.5, 0.1], [0.5, 0.1], [0.5, 0.9]])
+    duals = np.array([1.0, 1.0, 2.0])
+    # Step 0 holds two of the three (value 3: VM 2 and one other); step 1 holds all three (4).
+    assert colgen.dantzig_bound(weight, np.zeros(3), 1.0, 1.0, duals) == pytest.approx(3.0)
