@@ -4,7 +4,7 @@
 constructive heuristics (the best one wins), then tries to close the gap to the bound with
 the local search and simulated annealing at a fixed host count and with CP-SAT, stopping as
 soon as the bound is met. Where a gap remains, the LP bound of :mod:`consolidate.solvers.colgen`
-runs on what is left of the time limit and raises the bound when it proves more.
+runs on a share of what is left of the time limit and raises the bound when it proves more.
 
 The constructive heuristics test every step of the series (their fit tests stop at the
 first step over capacity). The local search, the annealing and CP-SAT work by constraint
@@ -49,6 +49,10 @@ CPSAT_DTIME = 10.0
 #: CP-SAT re-packing groups: at most this many hosts and VMs.
 REPACK_MAX_HOSTS = 6
 REPACK_MAX_VMS = 300
+
+#: The LP bound gets this share of the time left once the plan is found (it changes the bound,
+#: not the plan, so it should not take all of a time limit the searches left unspent).
+LP_SHARE = 0.5
 
 #: Simulated annealing per attempt at a host count: proposals, temperature cycles, and the first
 #: and last temperature of a cycle (multiples of the mean energy change of a proposal).
@@ -526,7 +530,7 @@ def solve(
     (up to ``EXACT_MAX_VMS`` VMs) the exact model, which proves counts infeasible from the bound upwards or finds a plan,
     on larger ones re-packing the VMs of a few hosts onto one fewer. Last, where hosts remain above
     the bound, the LP bound by column generation (:func:`colgen.lp_bound`, the plan's hosts as its
-    first columns) on what is left of the time limit; on a plan at its bound it does not run.
+    first columns) on ``LP_SHARE`` of what is left of the time limit; on a plan at its bound it does not run.
 
     Parameters
     ----------
@@ -639,7 +643,7 @@ def solve(
     if method == "auto" and lp_iterations > 0 and open_gap():
         # The plan's hosts seed the master: its value starts at the plan, not at one host per VM.
         lp = lp_bound(cpu_p, mem_p, cpu_cap_ghz, mem_cap_gb, plan=best, max_iterations=lp_iterations,
-                      deadline=deadline, seed=seed)
+                      deadline=clock.now() + LP_SHARE * (deadline - clock.now()), seed=seed)
         methods.append(f"lp:{lp.hosts}")
         if lp.hosts > lower_bound:
             lower_bound, resource = lp.hosts, "lp"
