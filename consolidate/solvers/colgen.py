@@ -40,6 +40,12 @@ added, not rebuilt) and gives each row's dual; OR-Tools is a dependency already.
 Budgets are iterations and CP-SAT deterministic time (one worker, a seed), so the same inputs
 and seed give the same bound; a wall-clock ``deadline`` can only stop it sooner.
 
+Where it helps. On small and mid-sized estates the LP is solved and can prove a plan optimal
+where the volume bounds cannot (VMs of 3/8 of a host: two per host, not 2.67). On a thousand
+VMs it does not converge in a minute: the master seeded with the plan is degenerate (its value
+stays at the plan's), CP-SAT's bound on a thousand-item pricing is close to its LP relaxation,
+and the certified bound stays at the volume duals' (``benchmarks/bench_solver.py``).
+
 References
 ----------
 .. [1] P. C. Gilmore, R. E. Gomory, "A linear programming approach to the cutting-stock
@@ -67,11 +73,11 @@ from consolidate.solvers.cpsat import UNITS_PER_CAP, start_steps
 #: Steps of highest total demand the LP starts from (large VMs' peak steps are added).
 LP_STEPS = 64
 #: A VM above this share of a host at its peak step adds that step to ``S``.
-LARGE_SHARE = 0.25
+PEAK_STEP_SHARE = 0.25
 #: Column-generation iterations (master solves).
-LP_ITERATIONS = 200
+LP_ITERATIONS = 100
 #: CP-SAT deterministic time of one exact pricing.
-PRICING_DTIME = 2.0
+PRICING_DTIME = 1.0
 #: Dual smoothing (Wentges): the pricing sees this share of the best-bound duals so far beside
 #: the master's, which on a degenerate master jump between extreme points and bound little.
 SMOOTHING = 0.8
@@ -100,9 +106,10 @@ class LpBound:
     ``hosts``: the certified integer bound, ``ceil(farley)`` less the float slack (hosts).
     ``farley``: the best Farley bound over the iterations (hosts, fractional; certified).
     ``lp_hosts``: the last restricted master's optimum (hosts, fractional; an upper bound on the
-    LP, within ``LP_GAP_TOL`` of it when ``converged``). ``steps``: time steps in ``S``. ``columns``: columns in
-    the master at the end. ``iterations``: master solves. ``converged``: ``farley`` is within ``LP_GAP_TOL``
-    of ``lp_hosts`` (the exact pricing found no column that would lower the master by more). ``seconds``: wall time, numba compilation excluded.
+    LP over ``S``, not a lower bound on the packing unless ``converged``).
+    ``steps``: time steps in ``S``. ``columns``: columns in the master at the end.
+    ``iterations``: master solves. ``converged``: ``farley`` is within ``LP_GAP_TOL`` of
+    ``lp_hosts`` (the LP over ``S`` is solved). ``seconds``: wall time, numba compilation excluded.
     """
 
     hosts: int
@@ -118,7 +125,7 @@ class LpBound:
 def lp_steps(cpu_ghz: np.ndarray, cpu_cap_ghz: float, count: int = LP_STEPS) -> np.ndarray:
     """``S``: the ``count`` steps of highest total demand and each large VM's peak step (sorted)."""
     peak_step = cpu_ghz.argmax(axis=1)
-    large = cpu_ghz.max(axis=1) > LARGE_SHARE * cpu_cap_ghz
+    large = cpu_ghz.max(axis=1) > PEAK_STEP_SHARE * cpu_cap_ghz
     return np.union1d(start_steps(cpu_ghz, count), peak_step[large]).astype(np.int64)
 
 
@@ -298,7 +305,8 @@ def lp_bound(
     seed: int = 0,
 ) -> LpBound:
     """The LP bound (hosts) of packing VMs ``cpu_ghz`` (n, T) GHz and ``mem_gb`` (n,) GB onto hosts
-    of ``cpu_cap_ghz`` GHz and ``mem_cap_gb`` GB (the real capacities: no safety margin).
+    of ``cpu_cap_ghz`` GHz and ``mem_cap_gb`` GB (the real capacities: no safety margin). Each VM
+    must fit a host alone (``pipeline.solve`` passes its placeable VMs).
 
     ``plan``: a feasible assignment (host index per VM), whose hosts are initial columns beside
     the singletons. ``steps``: steps of highest total demand in ``S`` (large VMs' peak steps are

@@ -143,3 +143,14 @@ def test_dantzig_bound_is_the_tightest_row_fractional_knapsack():
     duals = np.array([1.0, 1.0, 2.0])
     # Step 0 holds two of the three (value 3: VM 2 and one other); step 1 holds all three (4).
     assert colgen.dantzig_bound(weight, np.zeros(3), 1.0, 1.0, duals) == pytest.approx(3.0)
+
+
+def test_the_lp_proves_a_plan_optimal_where_the_volume_bound_is_five_hosts_short():
+    # 40 VMs of 10-55 % of a host at each of 24 steps: three rarely fit together at every step.
+    rng = np.random.default_rng(1)
+    cpu = np.ascontiguousarray(rng.uniform(0.1, 0.55, (40, 24)).astype(np.float32))
+    mem = np.ones(40)
+    plan = solve(cpu, mem, 1.0, 100.0, method="heuristics")
+    bound = lp_bound(cpu, mem, 1.0, 100.0, plan=plan.assignment)
+    assert lower_bounds(cpu, mem, 1.0, 100.0).value == 15
+    assert bound.converged and bound.hosts == plan.n_hosts == 20
