@@ -21,10 +21,15 @@ Estates:
 
 Usage::
 
-    python benchmarks/bench_solver.py [--time-limit 60] [--scale] [--only NAME ...] [--write]
+    python benchmarks/bench_solver.py [--time-limit 60] [--lp-seconds 60] [--scale] [--only NAME ...] [--write]
 
 ``solve() [no anneal]`` is the portfolio without its simulated-annealing stage (``anneal_moves=0``),
 so that a run shows the stage's effect side by side.
+
+``LP bound (column generation)`` is :func:`consolidate.solvers.colgen.lp_bound` run apart on
+``solve() [auto]``'s plan (its hosts are the first columns) for ``--lp-seconds``: its certified
+hosts (the ceiling of the Farley bound), the Farley bound, the last restricted master's value
+(not a bound unless converged), the steps, iterations and whether the LP was solved.
 
 ``--write`` replaces the "Solver" section of benchmarks/RESULTS.md with the table.
 """
@@ -47,12 +52,16 @@ import ortools
 
 from consolidate.models.hardware import cpu_demand_ghz
 from consolidate.samples import generate_estate
+from consolidate.solvers import clock
+from consolidate.solvers.colgen import lp_bound
 from consolidate.solvers.pipeline import solve
 from consolidate.solvers.feasibility import effective_caps
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data" / "planetlab"
 SECTION = "## Solver"
+#: The LP bound's iterations when run apart: enough that ``--lp-seconds`` is what stops it.
+LP_ITERATIONS = 100_000
 #: The naive CP-SAT model is not built beyond this many terms (it would not fit in memory).
 NAIVE_MAX_TERMS = 5_000_000
 
@@ -98,7 +107,7 @@ def over_capacity_pct(demand_ghz, mem_gb, assignment, n_hosts, cpu_cap, mem_cap)
     return 100.0 * float((load > cpu_cap).mean()), bool((load_gb <= mem_cap).all())
 
 
-def run_estate(name: str, demand_ghz, mem_gb, cpu_cap, mem_cap, time_limit_s: float) -> list[dict]:
+def run_estate(name: str, demand_ghz, mem_gb, cpu_cap, mem_cap, time_limit_s: float, lp_seconds: float) -> list[dict]:
     cpu32 = np.ascontiguousarray(demand_ghz, dtype=np.float32)
     rows = []
 
@@ -119,6 +128,16 @@ def run_estate(name: str, demand_ghz, mem_gb, cpu_cap, mem_cap, time_limit_s: fl
                      over_pct=float("nan"), mem_ok=True, note=""))
     print(f"{name:24s} lower bound {lb} ({full.bound_resource}); {cpu32.shape[0]} VMs x {cpu32.shape[1]} steps", flush=True)
     record("solve() [auto]", full.assignment, full.n_hosts, seconds, lb, f"{full.status}; " + " ".join(full.methods[-3:]))
+    if lp_seconds > 0:
+        placed = full.assignment >= 0
+        lp = lp_bound(np.ascontiguousarray(cpu32[placed]), mem_gb[placed], cpu_cap, mem_cap, plan=full.assignment[placed],
+                      max_iterations=LP_ITERATIONS, deadline=clock.now() + lp_seconds)
+        note = (f"Farley {lp.farley:.3f}; master {lp.lp_hosts:.3f}; {lp.steps} steps; {lp.iterations} iterations; "
+                f"{lp.columns} columns; {'converged' if lp.converged else 'not converged'}")
+        rows.append(dict(estate=name, method="LP bound (column generation)", hosts=lp.hosts, ratio=lp.hosts / lb,
+                         seconds=lp.seconds, over_pct=float("nan"), mem_ok=True, note=note))
+        print(f"{name:24s} {'LP bound (column generation)':28s} hosts {lp.hosts:5d}  x{lp.hosts / lb:.3f}  "
+              f"{lp.seconds:7.2f} s  {note}", flush=True)
     t0 = time.perf_counter()
     before = solve(cpu32, mem_gb, cpu_cap, mem_cap, time_limit_s=time_limit_s, anneal_moves=0)
     record("solve() [no anneal]", before.assignment, before.n_hosts, time.perf_counter() - t0, lb,
@@ -210,6 +229,7 @@ def markdown(rows: list[dict], command: str, time_limit_s: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--lp-seconds", type=float, default=60.0, help="the LP bound's budget (0 skips it)")
     parser.add_argument("--scale", action="store_true", help="also the 10,000-server, 14-day estate")
     parser.add_argument("--only", nargs="*", default=[], help="run only the estates whose name contains one of these")
     parser.add_argument("--write", action="store_true", help="write the table into benchmarks/RESULTS.md")
@@ -230,7 +250,7 @@ def main() -> None:
     rows = []
     for name, build in estates.items():
         if not args.only or any(word in name for word in args.only):
-            rows += run_estate(name, *build(), args.time_limit)
+            rows += run_estate(name, *build(), args.time_limit, args.lp_seconds)
     command = "python " + " ".join(["benchmarks/bench_solver.py", *sys.argv[1:]])
     text = markdown(rows, command, args.time_limit)
     print(text)

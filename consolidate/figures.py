@@ -177,9 +177,19 @@ def _solver(p: "Plan") -> dict:
         "stopped_by": res.stopped_by,
         "gap_hosts": res.gap_hosts,
         **proof(p),
+        "lp_bound": _lp_bound(res.lp_bound),
         "seed": settings.seed,
         "time_limit_s": settings.time_limit_s,
     }
+
+
+def _lp_bound(lp) -> dict | None:
+    """The LP bound's figures (hosts: ``hosts`` certified, ``farley``, ``lp_hosts`` the last master's
+    value), or None where it did not run (the plan met the volume bound, or no time was left)."""
+    if lp is None:
+        return None
+    return {"hosts": lp.hosts, "farley": round(lp.farley, 4), "lp_hosts": round(lp.lp_hosts, 4), "steps": lp.steps,
+            "columns": lp.columns, "iterations": lp.iterations, "converged": lp.converged, "seconds": round(lp.seconds, 3)}
 
 
 #: A VM above this share of a host (CPU at its peak step, or memory) is large: volume bounds,
@@ -193,13 +203,15 @@ BOUND_METHODS = {
     "cpu and memory": "the CPU and memory volume bounds (both give it)",
     "large-items": "the large-items bound (Martello-Toth L2 per resource and step, and VMs no two of which share a host)",
     "cp-sat": "CP-SAT, which proved that no plan of fewer hosts exists",
+    "lp": "the LP relaxation by column generation over {steps} steps (Farley bound)",
 }
 
 
 def proof(p: "Plan") -> dict:
     """What the plan's bound proves: ``proven`` (``optimal (proven)`` or ``at most N hosts above the
     optimum``), ``bound_method``, ``hosts_added`` (hosts above the packing on purpose: the validated
-    sizing's risk target, N+1) and, where large VMs make the volume bounds weak, ``bound_note``.
+    sizing's risk target, N+1) and, where large VMs make the volume bounds weak, ``bound_note`` (not
+    where a bound that sees how VMs fit together gives the gap: large items, CP-SAT, the LP).
 
     The optimum is that of the packing problem as sized (the demand ``sizing_applied`` names); the
     hosts added on purpose are not a gap of the solver.
@@ -212,6 +224,8 @@ def proof(p: "Plan") -> dict:
         added["validation"] = res.n_hosts - validation["envelope_hosts"]
         packed = validation["envelope_hosts"]
     method = BOUND_METHODS.get(res.bound_resource, str(res.bound_resource))
+    if res.bound_resource == "lp":
+        method = method.format(steps=res.lp_bound.steps)
     if n_plus_1.get("n_plus_1_rounds"):
         # The N+1 count is searched from its own bound: a plan of n hosts is one of n - 1 once a host fails.
         added["n_plus_1"] = res.n_hosts - n_plus_1["hosts_without_n_plus_1"]
@@ -223,7 +237,7 @@ def proof(p: "Plan") -> dict:
         "hosts_added": added,
     }
     share = _largest_share(p)
-    if gap and share > LARGE_SHARE and res.bound_resource not in ("large-items", "cp-sat"):
+    if gap and share > LARGE_SHARE and res.bound_resource not in ("large-items", "cp-sat", "lp"):
         out["bound_note"] = (
             f"the largest VM takes {share:.0%} of a host; a volume bound ignores how such VMs fit together, so the "
             f"optimum may lie above it: the {gap}-host gap is a limit, not the distance to the optimum"

@@ -25,6 +25,7 @@ def compile_all() -> float:
     from consolidate.io import read_traces
     from consolidate.planner import plan
     from consolidate.samples import write_sample
+    from consolidate.solvers.colgen import lp_bound
     from consolidate.solvers.feasibility import effective_caps
     from consolidate.solvers.pipeline import anneal_search, fixed_count_search, heuristic_portfolio
 
@@ -47,7 +48,7 @@ def compile_all() -> float:
             {"host": "dell-r6515,hpe-dl380-gen10plus", "sizing": "timeseries"},
         ):
             _ = plan(traces, **options).summary
-    # The local search, the bin-centric heuristics and the annealing run only where the first
+    # The local search, the bin-centric heuristics, the annealing and the LP bound run only where the first
     # fits miss the bound, which the tiny estate's plans do or not by the chance of its data:
     # run them on their own.
     rng = np.random.default_rng(0)
@@ -59,6 +60,7 @@ def compile_all() -> float:
     fixed_count_search(cpu, mem, 2, cpu_cap, mem_cap, seed=0, max_work=1e5, deadline=clock.now() + 5.0)
     unplaced = np.full(cpu.shape[0], -1, dtype=np.int32)
     anneal_search(cpu, mem, 2, cpu_cap, mem_cap, seed=0, start=unplaced, max_moves=20_000, deadline=clock.now() + 5.0)
+    lp_bound(cpu, mem, 1.0, 100.0, max_iterations=2, pricing_dtime=0.1)
     return clock.compile_s() - before
 
 

@@ -51,6 +51,8 @@ def _summary_without_timings(path: Path) -> dict:
     summary = json.loads(path.read_text())
     for key in TIMINGS:
         summary["solver"].pop(key)
+    if summary["solver"].get("lp_bound"):
+        summary["solver"]["lp_bound"].pop("seconds")
     return summary
 
 

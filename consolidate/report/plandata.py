@@ -260,9 +260,16 @@ def names_text(names: list[str], limit: int = NAMES_IN_A_SENTENCE) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+#: The bounds that are not a resource's total, in words.
+BOUND_SOURCES = {"large-items": "set by the large VMs", "cp-sat": "proven by CP-SAT",
+                 "lp": "set by the LP relaxation (column generation)"}
+
+
 def lower_bound_source(summary: dict) -> str:
     """What sets the plan's lower bound on hosts, in words (``set by the CPU total``)."""
     resource = summary["lower_bound_resource"]
+    if resource in BOUND_SOURCES:
+        return BOUND_SOURCES[resource]
     named = BINDING_LABELS.get(resource, str(resource))
     return f"set by the {named} total" + ("s" if " and " in named else "")
 
@@ -279,7 +286,8 @@ def proof_text(summary: dict) -> str:
     if "proven" not in solver:
         return str(solver["status"])
     added = [f"{plural(n, 'host')} added {HOSTS_ADDED_LABELS.get(k, k)}" for k, n in solver.get("hosts_added", {}).items() if n]
-    parts = [solver["proven"] + (" by the bound" if solver["proven"].startswith("at most") else ""), *added]
+    bound = "the LP bound" if summary.get("lower_bound_resource") == "lp" else "the bound"
+    parts = [solver["proven"] + (f" by {bound}" if solver["proven"].startswith("at most") else ""), *added]
     if solver.get("bound_note"):
         parts.append(solver["bound_note"])
     return "; ".join(parts)

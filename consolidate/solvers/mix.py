@@ -171,7 +171,8 @@ def solve_mix(
 
     singles = []
     for m, option in enumerate(options):
-        result = solve(cpu_p, mem_p, option.cpu_cap_ghz, option.mem_cap_gb, seed=seed, time_limit_s=budget_s)
+        # The mix has its own bound: the LP bound of each part would be time spent for nothing.
+        result = solve(cpu_p, mem_p, option.cpu_cap_ghz, option.mem_cap_gb, seed=seed, time_limit_s=budget_s, lp_iterations=0)
         if (result.assignment < 0).any():
             continue
         singles.append(m)
@@ -191,7 +192,7 @@ def solve_mix(
                 kept = np.setdiff1d(np.arange(result.n_hosts), movable[:k])
                 keep[kept] = np.arange(kept.size)
                 part = solve(np.ascontiguousarray(cpu_p[tail]), mem_p[tail], alt.cpu_cap_ghz, alt.mem_cap_gb, seed=seed,
-                             time_limit_s=budget_s)
+                             time_limit_s=budget_s, lp_iterations=0)
                 if (part.assignment < 0).any():
                     continue
                 assignment = keep[result.assignment]

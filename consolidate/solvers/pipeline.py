@@ -3,7 +3,8 @@
 ``solve`` removes the VMs that fit no host on their own, computes the lower bounds, runs the
 constructive heuristics (the best one wins), then tries to close the gap to the bound with
 the local search and simulated annealing at a fixed host count and with CP-SAT, stopping as
-soon as the bound is met.
+soon as the bound is met. Where a gap remains, the LP bound of :mod:`consolidate.solvers.colgen`
+runs on a share of what is left of the time limit and raises the bound when it proves more.
 
 The constructive heuristics test every step of the series (their fit tests stop at the
 first step over capacity). The local search, the annealing and CP-SAT work by constraint
@@ -22,6 +23,7 @@ import numpy as np
 from consolidate.errors import InputError
 from consolidate.solvers import clock, cpsat, heuristics
 from consolidate.solvers.bounds import lower_bounds
+from consolidate.solvers.colgen import LP_ITERATIONS, LpBound, lp_bound
 from consolidate.solvers.feasibility import (
     REL_MARGIN,
     effective_caps,
@@ -47,6 +49,10 @@ CPSAT_DTIME = 10.0
 #: CP-SAT re-packing groups: at most this many hosts and VMs.
 REPACK_MAX_HOSTS = 6
 REPACK_MAX_VMS = 300
+
+#: The LP bound gets this share of the time left once the plan is found (it changes the bound,
+#: not the plan, so it should not take all of a time limit the searches left unspent).
+LP_SHARE = 0.5
 
 #: Simulated annealing per attempt at a host count: proposals, temperature cycles, and the first
 #: and last temperature of a cycle (multiples of the mean energy change of a proposal).
@@ -75,7 +81,8 @@ class SolveResult:
     exceeds a host. ``status`` is ``"optimal"`` when ``n_hosts == lower_bound`` and ``"feasible"``
     otherwise; ``stopped_by`` says what ended the search: ``"bound"`` (it met the lower bound),
     ``"time limit"`` (the wall-clock cap cut it short) or ``"work budget"`` (every stage spent its
-    budget with hosts above the bound).
+    budget with hosts above the bound). ``lp_bound`` is the LP bound where it ran (a gap was left
+    and time too), whether or not it raised ``lower_bound`` (``bound_resource`` is then ``"lp"``).
     """
 
     assignment: np.ndarray
@@ -87,6 +94,7 @@ class SolveResult:
     methods: list[str]
     time_s: float
     stopped_by: str = "bound"
+    lp_bound: LpBound | None = None
 
 
 def _check_inputs(cpu_ghz: np.ndarray, mem_gb: np.ndarray, cpu_cap_ghz: float, mem_cap_gb: float) -> tuple[np.ndarray, np.ndarray]:
@@ -510,6 +518,7 @@ def solve(
     ls_work: float = LS_WORK,
     cpsat_dtime: float = CPSAT_DTIME,
     anneal_moves: int | None = None,
+    lp_iterations: int = LP_ITERATIONS,
 ) -> SolveResult:
     """Pack VMs onto as few identical hosts as the full-resolution series allow.
 
@@ -519,7 +528,9 @@ def solve(
     the bound, then bisecting); simulated annealing at one host fewer than the best plan, again
     after each success (it replaces the local search's retries); then CP-SAT: on small estates
     (up to ``EXACT_MAX_VMS`` VMs) the exact model, which proves counts infeasible from the bound upwards or finds a plan,
-    on larger ones re-packing the VMs of a few hosts onto one fewer.
+    on larger ones re-packing the VMs of a few hosts onto one fewer. Last, where hosts remain above
+    the bound, the LP bound by column generation (:func:`colgen.lp_bound`, the plan's hosts as its
+    first columns) on ``LP_SHARE`` of what is left of the time limit; on a plan at its bound it does not run.
 
     Parameters
     ----------
@@ -540,11 +551,12 @@ def solve(
         (default: ``ANNEAL_MOVES_PER_VM`` per VM, at most ``ANNEAL_MOVES``); 0 skips the stage, which
         runs only where the heuristics leave ``ANNEAL_MIN_GAP_HOSTS`` or more above the bound.
         An attempt gives up sooner after a temperature cycle without gain (``anneal.STALL_GAIN``).
+    lp_iterations : column-generation iterations of the LP bound (``method="auto"`` only); 0 skips it.
 
     Returns
     -------
     SolveResult, with every host within capacity at every step of ``cpu_ghz``. Its
-    ``bound_resource`` is ``"cp-sat"`` when CP-SAT proved the bound.
+    ``bound_resource`` is ``"cp-sat"`` when CP-SAT proved the bound, ``"lp"`` when the LP bound did.
     """
     start = clock.now()
     deadline = start + time_limit_s
@@ -627,10 +639,18 @@ def solve(
             cpu_p, mem_p, best, lower_bound, cpu_cap, mem_cap, seed=seed, deterministic_time=cpsat_dtime,
             deadline=deadline, log=methods,
         )
-    return _result(best, placeable, n, lower_bound, resource, methods, start, deadline)
+    lp = None
+    if method == "auto" and lp_iterations > 0 and open_gap():
+        # The plan's hosts seed the master: its value starts at the plan, not at one host per VM.
+        lp = lp_bound(cpu_p, mem_p, cpu_cap_ghz, mem_cap_gb, plan=best, max_iterations=lp_iterations,
+                      deadline=clock.now() + LP_SHARE * (deadline - clock.now()), seed=seed)
+        methods.append(f"lp:{lp.hosts}")
+        if lp.hosts > lower_bound:
+            lower_bound, resource = lp.hosts, "lp"
+    return _result(best, placeable, n, lower_bound, resource, methods, start, deadline, lp)
 
 
-def _result(assignment_p, placeable, n, lower_bound, resource, methods, start, deadline) -> SolveResult:
+def _result(assignment_p, placeable, n, lower_bound, resource, methods, start, deadline, lp) -> SolveResult:
     assignment = np.full(n, -1, dtype=np.int32)
     assignment[placeable] = assignment_p
     n_hosts = _n_hosts(assignment_p)
@@ -648,4 +668,5 @@ def _result(assignment_p, placeable, n, lower_bound, resource, methods, start, d
         methods=methods,
         time_s=clock.now() - start,
         stopped_by=stopped_by,
+        lp_bound=lp,
     )

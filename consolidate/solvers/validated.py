@@ -446,9 +446,10 @@ def validated_solve(
     search = _search(workload, capacity)
     scorer = search.scorer
     envelope = Scorer(workload, capacity).envelope
+    # The plan's bound is the search's (the envelope's LP bound would spend the folds' time for nothing).
     fitted = solve(
         envelope.cpu_ghz, envelope.mem_gb, capacity.cpu_plan_ghz, capacity.mem_usable_gb, seed=budget.seed,
-        time_limit_s=budget.remaining_s(),
+        time_limit_s=budget.remaining_s(), lp_iterations=0,
     )
     validation: dict = {"risk_pct": risk_pct, "envelope_hosts": fitted.n_hosts}
     if search.placeable.size == 0:
