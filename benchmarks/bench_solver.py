@@ -50,6 +50,8 @@ from baselines import naive_bin_packing
 from results import write_section
 import ortools
 
+from consolidate.models import power
+from consolidate.models.catalog import get_host
 from consolidate.models.hardware import cpu_demand_ghz
 from consolidate.samples import generate_estate
 from consolidate.solvers import clock
@@ -62,6 +64,11 @@ SHARED = ROOT.parent / "shared" / "data" / "planetlab"
 SECTION = "## Solver"
 #: The LP bound's iterations when run apart: enough that ``--lp-seconds`` is what stops it.
 LP_ITERATIONS = 100_000
+#: The PlanetLab traces' step, s.
+STEP_S = 300
+#: Estates whose plans' energy is reported, with the hosts' power curve (W at 0, 10, ..., 100 %):
+#: CloudSim's HP ProLiant ML110 G5, to stand beside CloudSim's published results on that day.
+ENERGY_CURVES = {"planetlab-cloudsim": get_host("hp-ml110-g5").power_curve_w}
 #: The naive CP-SAT model is not built beyond this many terms (it would not fit in memory).
 NAIVE_MAX_TERMS = 5_000_000
 
@@ -107,12 +114,26 @@ def over_capacity_pct(demand_ghz, mem_gb, assignment, n_hosts, cpu_cap, mem_cap)
     return 100.0 * float((load > cpu_cap).mean()), bool((load_gb <= mem_cap).all())
 
 
+def day_energy_kwh(demand_ghz, assignment, n_hosts, cpu_cap, curve_w) -> float:
+    """IT energy of the plan's hosts over the series (5-minute steps), each on ``curve_w`` at its
+    load (at most 1), kWh: CloudSim's accounting (PowerModelSpecPower, hosts with no VM off)."""
+    placed = assignment >= 0
+    load = np.zeros((n_hosts, demand_ghz.shape[1]))
+    np.add.at(load, assignment[placed], demand_ghz[placed])
+    util = np.minimum(load / cpu_cap, 1.0).astype(np.float32)
+    return float(power.energy_wh(np.asarray(curve_w, dtype=np.float64), util, STEP_S).sum() / 1000.0)
+
+
 def run_estate(name: str, demand_ghz, mem_gb, cpu_cap, mem_cap, time_limit_s: float, lp_seconds: float) -> list[dict]:
     cpu32 = np.ascontiguousarray(demand_ghz, dtype=np.float32)
     rows = []
+    curve_w = ENERGY_CURVES.get(name)
 
     def record(label, assignment, n_hosts, seconds, lower_bound, note=""):
         over, mem_ok = over_capacity_pct(demand_ghz, mem_gb, assignment, n_hosts, cpu_cap, mem_cap)
+        if curve_w is not None and demand_ghz.shape[1] > 1:
+            energy = f"{day_energy_kwh(demand_ghz, assignment, n_hosts, cpu_cap, curve_w):.2f} kWh"
+            note = f"{note}; {energy}" if note else energy
         rows.append(
             dict(estate=name, method=label, hosts=n_hosts, ratio=n_hosts / lower_bound, seconds=seconds,
                  over_pct=over, mem_ok=mem_ok, note=note)

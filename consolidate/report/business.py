@@ -335,10 +335,14 @@ def _num(value) -> float:
     return float("nan") if value is None else float(value)
 
 
+def vm_source(source: str) -> bool:
+    """Whether a trace set's ``source`` (``kind:path``) is an input of VMs on ESXi hosts (RVTools, vSphere, esxtop)."""
+    return source.partition(":")[0] in VM_SOURCE_KINDS
+
+
 def sources_are_vms(summary: dict) -> bool:
-    """Whether the plan's source servers are VMs on ESXi hosts (its traces are an RVTools, vSphere
-    or esxtop input: ``summary["trace"]["source"]`` is ``kind:path``)."""
-    return summary.get("trace", {}).get("source", "").partition(":")[0] in VM_SOURCE_KINDS
+    """Whether the plan's source servers are VMs on ESXi hosts (:func:`vm_source` of ``summary["trace"]["source"]``)."""
+    return vm_source(summary.get("trace", {}).get("source", ""))
 
 
 def licence_before(inputs: BusinessInputs, summary: dict) -> str:
@@ -584,6 +588,5 @@ def plan_estate(plan, hosts: int | None = None) -> dict:
     n = plan.hosts_after if hosts is None else sum(c for _, c in models)
     traces = plan.traces
     boxes = source_boxes(traces)
-    sources = Sources(boxes, traces.source_hosts, traces.source.partition(":")[0] in VM_SOURCE_KINDS,
-                      costed_by_default(traces, boxes))
+    sources = Sources(boxes, traces.source_hosts, vm_source(traces.source), costed_by_default(traces, boxes))
     return estate_facts(traces.inventory, plan.settings.host_model, n, models, staying=staying(plan), sources=sources)

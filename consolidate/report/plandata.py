@@ -125,7 +125,7 @@ def hosts_text(summary: dict) -> str:
     a = summary["assumptions"]
     if len(a.get("host_models", ())) > 1:
         return f"{summary['hosts_after']:,} hosts ({a['host_mix']})"
-    return f"{summary['hosts_after']:,} {a['host_model']} hosts"
+    return plural(summary["hosts_after"], f"{a['host_model']} host")
 
 
 # --- Words: the figures as the report and the terminal print them -------------------------------
