@@ -21,7 +21,8 @@ Estates:
 
 Usage::
 
-    python benchmarks/bench_solver.py [--time-limit 60] [--lp-seconds 60] [--scale] [--only NAME ...] [--write]
+    python benchmarks/bench_solver.py [--time-limit 60] [--lp-seconds 60] [--anneal-moves N] [--scale]
+        [--only NAME ...] [--write]
 
 ``solve() [no anneal]`` is the portfolio without its simulated-annealing stage (``anneal_moves=0``),
 so that a run shows the stage's effect side by side.
@@ -124,7 +125,8 @@ def day_energy_kwh(demand_ghz, assignment, n_hosts, cpu_cap, curve_w) -> float:
     return float(power.energy_wh(np.asarray(curve_w, dtype=np.float64), util, STEP_S).sum() / 1000.0)
 
 
-def run_estate(name: str, demand_ghz, mem_gb, cpu_cap, mem_cap, time_limit_s: float, lp_seconds: float) -> list[dict]:
+def run_estate(name: str, demand_ghz, mem_gb, cpu_cap, mem_cap, time_limit_s: float, lp_seconds: float,
+               anneal_moves: int | None = None) -> list[dict]:
     cpu32 = np.ascontiguousarray(demand_ghz, dtype=np.float32)
     rows = []
     curve_w = ENERGY_CURVES.get(name)
@@ -142,7 +144,7 @@ def run_estate(name: str, demand_ghz, mem_gb, cpu_cap, mem_cap, time_limit_s: fl
               f"over {over:6.3f} %  {note}", flush=True)
 
     t0 = time.perf_counter()
-    full = solve(cpu32, mem_gb, cpu_cap, mem_cap, time_limit_s=time_limit_s)
+    full = solve(cpu32, mem_gb, cpu_cap, mem_cap, time_limit_s=time_limit_s, anneal_moves=anneal_moves)
     seconds = time.perf_counter() - t0
     lb = full.lower_bound
     rows.append(dict(estate=name, method=f"lower bound ({full.bound_resource})", hosts=lb, ratio=1.0, seconds=float("nan"),
@@ -211,14 +213,26 @@ Notes. PlanetLab and the memory-bound estates (allocated RAM, the default `--mem
 reach the lower bound, so the plan is proven optimal. With peak used memory the estates are
 CPU-bound and `solve()` stays above the time-aware volume bound: the simulated-annealing stage
 (`consolidate/solvers/anneal.py`) takes the 1,000-server estate from 29 hosts (`solve() [no
-anneal]`, the local search alone) to 28, and the CloudSim-host PlanetLab day from 47 to 46;
-27 (1,000) and 45 (CloudSim) were not found: those attempts give up after a temperature cycle
-that gains under `STALL_GAIN`, at 20 M and 30 M of their 40 M proposals (70 s and 49 s on a
-shared 2-core EPYC, against about 135 s and 68 s for the whole budget). Both estates need
-`--time-limit 180` to finish on their work budget; at 60 s on that machine the deadline cut
-the 1,000-server attempt at 28 hosts (29). CP-SAT cannot settle 1,000 VMs, so part of the
-gap is probably the bound's (it ignores that each host must fit at every step at once). The naive CP-SAT model is given the time-aware FFD's
-host count as its number of bins; on the synthetic estates it has too many terms to build.
+anneal]`, the local search alone) to 28 (its attempt at 27 fails), and the CloudSim-host
+PlanetLab day from 47 to 46 (45 not found, nor with 200 M proposals per attempt and 900 s, nor
+with seed 1, which ends at 47).
+
+The LP bound (`consolidate/solvers/colgen.py`, run apart on `solve() [auto]`'s plan for
+`--lp-seconds`) is certified at every iteration (the ceiling of its Farley bound), but within a
+minute it proves no more than the volume bounds on these estates: its master stays at the plan's
+value (the plan's hosts are its first columns and the duals are degenerate) and CP-SAT's bound on
+a 1,000-item pricing problem is near the continuous one. It proves plans optimal on estates of a
+few dozen large VMs (`tests/solvers/test_colgen.py`: a 40-VM plan of 20 hosts against a volume
+bound of 15). So on the CPU-bound estates the gap of 1 (1,000) and 5 (CloudSim) hosts is an
+upper limit on the distance to the optimum, not the distance.
+
+Energy (CloudSim hosts, each plan's hosts on the HP ProLiant ML110 G5 SPECpower curve over the
+day, hosts without VMs off): 141.4 kWh for `solve()`'s 46 hosts, a static placement with no host
+over capacity at any 5-minute step; CloudSim's best published policy on that day used 161.35 kWh
+with 31,319 migrations (the issue's figure; CloudSim's 800 hosts are half ML110 G4, half G5, and
+its VMs are sized by their type's MIPS, so the settings are alike, not the same). The naive CP-SAT
+model is given the time-aware FFD's host count as its number of bins; on the synthetic estates it
+has too many terms to build.
 """
 
 
@@ -251,6 +265,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--lp-seconds", type=float, default=60.0, help="the LP bound's budget (0 skips it)")
+    parser.add_argument("--anneal-moves", type=float, default=None,
+                        help="solve() [auto]'s annealing proposals per attempt (default: the pipeline's)")
     parser.add_argument("--scale", action="store_true", help="also the 10,000-server, 14-day estate")
     parser.add_argument("--only", nargs="*", default=[], help="run only the estates whose name contains one of these")
     parser.add_argument("--write", action="store_true", help="write the table into benchmarks/RESULTS.md")
@@ -271,7 +287,8 @@ def main() -> None:
     rows = []
     for name, build in estates.items():
         if not args.only or any(word in name for word in args.only):
-            rows += run_estate(name, *build(), args.time_limit, args.lp_seconds)
+            rows += run_estate(name, *build(), args.time_limit, args.lp_seconds,
+                               None if args.anneal_moves is None else int(args.anneal_moves))
     command = "python " + " ".join(["benchmarks/bench_solver.py", *sys.argv[1:]])
     text = markdown(rows, command, args.time_limit)
     print(text)
