@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from consolidate.jit import njit
-from consolidate.solvers.localsearch import _grow_columns, _now, _relist
+from consolidate.solvers.localsearch import _grow_columns, _now, _relist, checked_steps
 
 #: Share of proposals whose VM comes from an overflowing host.
 HOT_SHARE = 0.8
@@ -188,19 +188,8 @@ def anneal(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initi
     """
     np.random.seed(seed)
     n, n_all = cpu_ghz.shape
-    in_set = np.zeros(n_all, dtype=np.bool_)
-    steps = np.empty(n_all, dtype=np.int64)
-    n_steps = 0
-    for t in initial_steps:
-        if not in_set[t]:
-            in_set[t] = True
-            steps[n_steps] = t
-            n_steps += 1
-    room = max(2 * n_steps, 16)
-    sub_ghz = np.empty((n, room), dtype=np.float32)
-    for i in range(n):
-        for k in range(n_steps):
-            sub_ghz[i, k] = cpu_ghz[i, steps[k]]
+    in_set, steps, n_steps, sub_ghz = checked_steps(cpu_ghz, initial_steps)
+    room = sub_ghz.shape[1]
     item_peak = np.empty(n)
     for i in range(n):
         top = -np.inf

@@ -213,6 +213,27 @@ def _grow_columns(a, n_cols):
     return out
 
 
+@njit
+def checked_steps(cpu_ghz, initial_steps):
+    """The steps a search checks first, ``initial_steps`` each once: a mask over the series, the
+    steps in order (room for all) and their count, and the VMs' demand at them (float32 (VMs,
+    room): room for twice as many, as constraint generation adds steps)."""
+    n, n_all = cpu_ghz.shape
+    in_set = np.zeros(n_all, dtype=np.bool_)
+    steps = np.empty(n_all, dtype=np.int64)
+    n_steps = 0
+    for t in initial_steps:
+        if not in_set[t]:
+            in_set[t] = True
+            steps[n_steps] = t
+            n_steps += 1
+    sub_ghz = np.empty((n, max(2 * n_steps, 16)), dtype=np.float32)
+    for i in range(n):
+        for k in range(n_steps):
+            sub_ghz[i, k] = cpu_ghz[i, steps[k]]
+    return in_set, steps, n_steps, sub_ghz
+
+
 @njit("()")
 def _now():
     with nb.objmode(now="float64"):
@@ -245,19 +266,8 @@ def local_search(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap,
     """
     np.random.seed(seed)
     n, n_all = cpu_ghz.shape
-    in_set = np.zeros(n_all, dtype=np.bool_)
-    steps = np.empty(n_all, dtype=np.int64)
-    n_steps = 0
-    for t in initial_steps:
-        if not in_set[t]:
-            in_set[t] = True
-            steps[n_steps] = t
-            n_steps += 1
-    room = max(2 * n_steps, 16)
-    sub_ghz = np.empty((n, room), dtype=np.float32)
-    for i in range(n):
-        for k in range(n_steps):
-            sub_ghz[i, k] = cpu_ghz[i, steps[k]]
+    in_set, steps, n_steps, sub_ghz = checked_steps(cpu_ghz, initial_steps)
+    room = sub_ghz.shape[1]
 
     load_ghz = np.zeros((n_hosts, n_all))
     load = np.zeros((n_hosts, room))
