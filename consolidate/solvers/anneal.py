@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from consolidate.jit import njit
-from consolidate.solvers.localsearch import _grow_columns, _now, _relist, checked_steps
+from consolidate.solvers.localsearch import _grow_columns, _now, _relist, checked_steps, move_checked
 
 #: Share of proposals whose VM comes from an overflowing host.
 HOT_SHARE = 0.8
@@ -118,20 +118,6 @@ def host_energy_after(sub_ghz, mem_gb, out_i, in_j, h, load, load_gb, host_peak,
     return s / cpu_cap + s_mem
 
 
-@njit("(float32[:, ::1], float64[::1], int64, int64, int64, float64[:, ::1], float64[::1], int64)")
-def _move_load(sub_ghz, mem_gb, i, src, dst, load, load_gb, n_steps):
-    """VM ``i``'s checked columns and memory from host ``src`` to ``dst`` (-1: nowhere)."""
-    for k in range(n_steps):
-        if src >= 0:
-            load[src, k] -= sub_ghz[i, k]
-        if dst >= 0:
-            load[dst, k] += sub_ghz[i, k]
-    if src >= 0:
-        load_gb[src] -= mem_gb[i]
-    if dst >= 0:
-        load_gb[dst] += mem_gb[i]
-
-
 @njit("(int64, float64[:, ::1], float64[::1], float64[::1], float64[::1], int64, float64, float64)")
 def _refresh(h, load, load_gb, host_peak, energy, n_steps, cpu_cap, mem_cap):
     """Host ``h``'s peak and energy on the checked columns."""
@@ -207,7 +193,7 @@ def anneal(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initi
     for i in range(n):
         h = assignment0[i]
         if h >= 0:
-            _move_load(sub_ghz, mem_gb, i, -1, h, load, load_gb, n_steps)
+            move_checked(sub_ghz, mem_gb, i, -1, h, load, load_gb, n_steps)
             _relist(i, -1, h, assignment, members, count, slot)
     host_peak = np.empty(n_hosts)
     energy = np.zeros(n_hosts)
@@ -231,7 +217,7 @@ def anneal(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initi
                 best_cost = cost
                 best_tie = tie
                 best_h = g
-        _move_load(sub_ghz, mem_gb, i, -1, best_h, load, load_gb, n_steps)
+        move_checked(sub_ghz, mem_gb, i, -1, best_h, load, load_gb, n_steps)
         _relist(i, -1, best_h, assignment, members, count, slot)
         _refresh(best_h, load, load_gb, host_peak, energy, n_steps, cpu_cap, mem_cap)
 
@@ -327,7 +313,7 @@ def anneal(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initi
                 for i in range(n):
                     if assignment[i] != best_assignment[i]:
                         src = assignment[i]
-                        _move_load(sub_ghz, mem_gb, i, src, best_assignment[i], load, load_gb, n_steps)
+                        move_checked(sub_ghz, mem_gb, i, src, best_assignment[i], load, load_gb, n_steps)
                         _relist(i, src, best_assignment[i], assignment, members, count, slot)
                 for h in range(n_hosts):
                     _refresh(h, load, load_gb, host_peak, energy, n_steps, cpu_cap, mem_cap)
@@ -382,10 +368,10 @@ def anneal(cpu_ghz, mem_gb, assignment0, order, n_hosts, cpu_cap, mem_cap, initi
                 continue
         elif delta > allowed:
             continue
-        _move_load(sub_ghz, mem_gb, i, a, b, load, load_gb, n_steps)
+        move_checked(sub_ghz, mem_gb, i, a, b, load, load_gb, n_steps)
         _relist(i, a, b, assignment, members, count, slot)
         if j >= 0:
-            _move_load(sub_ghz, mem_gb, j, b, a, load, load_gb, n_steps)
+            move_checked(sub_ghz, mem_gb, j, b, a, load, load_gb, n_steps)
             _relist(j, b, a, assignment, members, count, slot)
         _refresh(a, load, load_gb, host_peak, energy, n_steps, cpu_cap, mem_cap)
         _refresh(b, load, load_gb, host_peak, energy, n_steps, cpu_cap, mem_cap)

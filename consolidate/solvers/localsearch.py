@@ -146,14 +146,9 @@ def _refresh(h, load, load_gb, weight, weight_gb, ones, host_peak, over, raw, n_
     raw[h] = overflow_of(load[h], ones, n_steps, load_gb[h], 1.0, cpu_cap, mem_cap)
 
 
-@njit("(float32[:, ::1], float32[:, ::1], float64[::1], int64, int64, int64, float64[:, ::1], float64[:, ::1], float64[::1], int64)")
-def _shift(cpu_ghz, sub_ghz, mem_gb, i, src, dst, load_ghz, load, load_gb, n_steps):
-    """Move VM ``i``'s demand from host ``src`` to host ``dst`` (-1: nowhere) in every load."""
-    for t in range(cpu_ghz.shape[1]):
-        if src >= 0:
-            load_ghz[src, t] -= cpu_ghz[i, t]
-        if dst >= 0:
-            load_ghz[dst, t] += cpu_ghz[i, t]
+@njit("(float32[:, ::1], float64[::1], int64, int64, int64, float64[:, ::1], float64[::1], int64)")
+def move_checked(sub_ghz, mem_gb, i, src, dst, load, load_gb, n_steps):
+    """VM ``i``'s checked columns and memory from host ``src`` to ``dst`` (-1: nowhere)."""
     for k in range(n_steps):
         if src >= 0:
             load[src, k] -= sub_ghz[i, k]
@@ -163,6 +158,17 @@ def _shift(cpu_ghz, sub_ghz, mem_gb, i, src, dst, load_ghz, load, load_gb, n_ste
         load_gb[src] -= mem_gb[i]
     if dst >= 0:
         load_gb[dst] += mem_gb[i]
+
+
+@njit("(float32[:, ::1], float32[:, ::1], float64[::1], int64, int64, int64, float64[:, ::1], float64[:, ::1], float64[::1], int64)")
+def _shift(cpu_ghz, sub_ghz, mem_gb, i, src, dst, load_ghz, load, load_gb, n_steps):
+    """Move VM ``i``'s demand from host ``src`` to host ``dst`` (-1: nowhere) in every load."""
+    for t in range(cpu_ghz.shape[1]):
+        if src >= 0:
+            load_ghz[src, t] -= cpu_ghz[i, t]
+        if dst >= 0:
+            load_ghz[dst, t] += cpu_ghz[i, t]
+    move_checked(sub_ghz, mem_gb, i, src, dst, load, load_gb, n_steps)
 
 
 @njit("(int64, int64, int64, int32[::1], int32[:, ::1], int64[::1], int64[::1])")
