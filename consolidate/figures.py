@@ -17,7 +17,7 @@ from consolidate.estate import workload_on
 from consolidate.failover import failover
 from consolidate.growth import growth_what_if
 from consolidate.holdout import window
-from consolidate.io.assemble import SHORT_SPAN_SHARE, WEEK_DAYS
+from consolidate.io.assemble import SHORT_SPAN_SHARE, short_window_text
 from consolidate.io.inventory import DEFAULT_DESCRIPTION, EXPORT_FORMATS
 from consolidate.models import catalog, constants, hypervisor, power
 from consolidate.models.boxes import costed_by_default, host_busy_pct, source_boxes
@@ -451,9 +451,8 @@ def caveats(p: "Plan", summary: dict) -> list[str]:
     if inventory_alone:
         out.append("planned from an inventory alone, each server by one utilisation figure or its allocation: no time "
                    "series, so no peaks, no overlap of peaks and no validation")
-    elif days < WEEK_DAYS:
-        out.append(f"the traces cover {days:.3g} day{'' if days == 1 else 's'}, less than a week: weekly peaks "
-                   "(weekends, weekly jobs) are not seen")
+    elif short_window_text(days):
+        out.append(short_window_text(days))
     skipped = summary.get("validation", {}).get("skipped")
     if skipped and not inventory_alone:
         out.append(f"validation skipped: {skipped}")

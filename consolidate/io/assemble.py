@@ -202,10 +202,9 @@ def assemble(
             names = list(np.asarray(server_ids, dtype=object)[blank])
             warnings.append(f"{len(names)} server(s) have no memory value; their use is taken as their whole RAM: {name_list(names)}")
 
-    duration_days = n_steps * interval_s / 86400.0
-    if duration_days < WEEK_DAYS:
-        span = duration_text(duration_days * 86400.0)
-        warnings.append(f"the traces cover {span}, less than {WEEK_DAYS:g} days: weekly patterns cannot be seen")
+    short_window = short_window_text(n_steps * interval_s / 86400.0)
+    if short_window:
+        warnings.append(short_window)
     span_steps = n_steps - cpu_grid.late[keep] - cpu_grid.early[keep]
     short = np.flatnonzero(span_steps < SHORT_SPAN_SHARE * n_steps)
     if short.size:
@@ -233,6 +232,15 @@ def assemble(
         source_hosts=aligned.hosts,
         untraced_vcpus=aligned.untraced_vcpus,
     )
+
+
+def short_window_text(duration_days: float) -> str | None:
+    """What traces shorter than :data:`WEEK_DAYS` cannot show (the reader's warning and the plan's
+    caveat, in the same words so that a page says it once); None for a week or more."""
+    if duration_days >= WEEK_DAYS:
+        return None
+    return (f"the traces cover {duration_text(duration_days * 86400.0)}, less than a week: weekly peaks "
+            "(weekends, weekly jobs) are not seen")
 
 
 def _renumbered(samples: Samples, order: np.ndarray) -> np.ndarray:

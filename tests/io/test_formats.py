@@ -71,7 +71,7 @@ def test_long_every_repair_is_counted(dirty):
     assert dirty.quality.missing_pct == pytest.approx(100 * 5 / 18)
     warnings = " | ".join(dirty.quality.warnings)
     assert "without a single usable CPU value: d" in warnings
-    assert "weekly patterns cannot be seen" in warnings
+    assert "less than a week: weekly peaks (weekends, weekly jobs) are not seen" in warnings
     assert "not in the traces: z" in warnings
 
 
